@@ -1,0 +1,1 @@
+"""The five models of optim, one module each: coverage, staffing, territory, quota, motivation."""

@@ -1,0 +1,716 @@
+"""Staffing: how many people of each role each direction needs, month by month, and when to hire.
+
+The model decides whole hires (and reductions) per role x direction x month and the
+new-business funnel that delivers the plan: meetings per segment, direction and month, and with
+them the researched contacts, dials, conversations, opportunities and won clients they take
+and yield. Hunters carry meetings, opportunities and new clients until hand-off; telesales carry
+dials, conversations and remote coverage; assistants research the contacts; account and
+key-account managers serve the clients the coverage model gave them. New hires start after the
+role's lead time and ramp up; attrition costs every seat a share of its hours and a stream of
+backfill hires. Heads of direction keep within their span; assistants keep their ratio.
+
+It either meets every direction's plan at the least personnel cost (within the budget if one is
+set), or, with `staffing.objective: max_margin`, earns the most in-year margin within the budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pulp
+
+from models.coverage import handoff_share, option_rates
+from optim.funnel import PerMeeting, in_year_revenue_share, per_meeting
+from optim.result import Explanation, ModelResult, Relaxation, Status
+from optim.roles import availability, ramp_share
+from optim.schema import (
+    NO_COVERAGE,
+    SELLER_ROLES,
+    MissingSectionError,
+    Role,
+    ScenarioConfig,
+)
+from optim.solver import (
+    ConstraintGroup,
+    LinearModel,
+    SolveOptions,
+    marginal_values,
+    solve,
+)
+
+COMPANY = "company"  # the pseudo-direction of the commercial director
+CAPACITY_ROLES = ("key_account_manager", "account_manager", "hunter", "telesales", "assistant")
+MILLION = 1e6
+
+
+@dataclass(frozen=True)
+class StaffingInputs:
+    """Everything the staffing model needs, prepared once from the scenario and coverage."""
+
+    config: ScenarioConfig
+    roles: dict[str, Role]
+    fte_today: dict[tuple[str, str], float]  # (role, direction) -> fte of people tied to it
+    persons_today: dict[tuple[str, str], int]
+    pools: list[tuple[str, tuple[str, ...], float, int]]  # role, directions, fte, persons
+    base_revenue: dict[str, float]
+    target: dict[str, float]
+    pursued: dict[tuple[str, str], float]  # (segment, direction) -> prospects hunters may work
+    after_handoff: dict[str, str]  # segment -> who serves its clients after hand-off
+    service_hours: pd.DataFrame  # role, direction, month, hours, clients for existing clients
+    unit: PerMeeting | None
+
+    @property
+    def months(self) -> range:
+        return range(1, self.config.months + 1)
+
+
+@dataclass
+class _Build:
+    """The model and the handles needed to read a solution back."""
+
+    model: LinearModel
+    hires: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
+    cuts: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
+    meetings: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
+    alloc: dict[tuple[int, str, int], pulp.LpVariable] = field(default_factory=dict)
+    shortfall: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    pay_fte: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    effective_fte: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    persons: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    hours_needed: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    payroll: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    hiring_cost: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    new_revenue: dict[str, Any] = field(default_factory=dict)
+    total_cost: Any = 0.0
+
+
+# ----- preparing the data -------------------------------------------------------------------
+def prepare(
+    config: ScenarioConfig,
+    clients: pd.DataFrame,
+    team: pd.DataFrame,
+    coverage: pd.DataFrame,
+    prospects: pd.DataFrame,
+) -> StaffingInputs:
+    """Turn the scenario and the coverage decision into the staffing model's data."""
+    if config.plan is None:
+        raise MissingSectionError("plan", "the staffing model sizes the team to deliver the plan")
+    roles = dict(config.roles)
+    if config.funnel is not None:
+        for key in ("hunter", "telesales", "assistant"):
+            config.require_role(key, why="the new-business funnel needs it")
+    for key in CAPACITY_ROLES:
+        if key in roles and not roles[key].hours_per_month:
+            raise MissingSectionError(
+                f"roles.{key}.hours_per_month", "the staffing model counts this role's hours"
+            )
+
+    fte_today: dict[tuple[str, str], float] = {}
+    persons_today: dict[tuple[str, str], int] = {}
+    pool_totals: dict[tuple[str, tuple[str, ...]], list[float]] = {}
+    for person in team.itertuples(index=False):
+        role = str(person.role)
+        if role == "commercial_director":
+            directions: tuple[str, ...] = (COMPANY,)
+        else:
+            raw = str(person.direction or "")
+            named = tuple(d for d in raw.split(";") if d)
+            directions = named or tuple(config.directions)
+        fte = float(person.fte)
+        if len(directions) == 1:
+            key = (role, directions[0])
+            fte_today[key] = fte_today.get(key, 0.0) + fte
+            persons_today[key] = persons_today.get(key, 0) + 1
+        else:
+            totals = pool_totals.setdefault((role, tuple(sorted(directions))), [0.0, 0])
+            totals[0] += fte
+            totals[1] += 1
+    pools = [(r, ds, t[0], int(t[1])) for (r, ds), t in sorted(pool_totals.items())]
+
+    covered_by = {
+        (row.segment, row.status): row.covered_by for row in coverage.itertuples(index=False)
+    }
+    after_handoff = {
+        segment: covered_by.get((segment, "active"), NO_COVERAGE) for segment in config.segments
+    }
+    base = _base_revenue(config, clients, covered_by, after_handoff)
+    target = {
+        d: config.plan.revenue_target * config.direction_share(d) for d in config.directions
+    }
+    pursued = {
+        (row.segment, row.direction): float(row.pursued)
+        for row in prospects.itertuples(index=False)
+        if row.pursued > 0
+    }
+    return StaffingInputs(
+        config=config,
+        roles=roles,
+        fte_today=fte_today,
+        persons_today=persons_today,
+        pools=pools,
+        base_revenue=base,
+        target=target,
+        pursued=pursued,
+        after_handoff=after_handoff,
+        service_hours=_existing_service(config, clients, covered_by, after_handoff),
+        unit=per_meeting(config.funnel) if config.funnel is not None else None,
+    )
+
+
+def _base_revenue(
+    config: ScenarioConfig,
+    clients: pd.DataFrame,
+    covered_by: dict[tuple[str, str], str],
+    after_handoff: dict[str, str],
+) -> dict[str, float]:
+    """Expected in-year revenue of today's clients per direction, under the chosen coverage."""
+    base = dict.fromkeys(config.directions, 0.0)
+    existing = clients[clients["status"] != "prospect"]
+    grouped = existing.groupby(["direction", "segment", "status"], observed=True)
+    with_hunter = handoff_share(config)
+    for (direction, segment_key, status), group in grouped["revenue_last_year"]:
+        segment = config.segments[segment_key]
+        revenue = float(group.sum())
+        if status == "new":
+            hunter = _rate(segment, "hunter")
+            later = _rate(segment, after_handoff[segment_key])
+            factor = with_hunter * hunter + (1 - with_hunter) * later
+        else:
+            factor = _rate(segment, covered_by.get((segment_key, status), NO_COVERAGE))
+        base[direction] += revenue * factor
+    return base
+
+
+def _rate(segment: Any, option: str) -> float:
+    retention, growth = option_rates(segment, option)
+    return retention * (1.0 + growth)
+
+
+def _existing_service(
+    config: ScenarioConfig,
+    clients: pd.DataFrame,
+    covered_by: dict[tuple[str, str], str],
+    after_handoff: dict[str, str],
+) -> pd.DataFrame:
+    """Monthly service hours and client counts of today's clients per role and direction."""
+    rows = []
+    handoff = config.coverage.handoff_months
+    existing = clients[clients["status"] != "prospect"]
+    counts = existing.groupby(["direction", "segment", "status"], observed=True).size()
+    for (direction, segment_key, status), n in counts.items():
+        hours = config.segments[segment_key].service_hours_per_year / 12.0
+        for month in range(1, config.months + 1):
+            if status == "new":
+                # Won evenly over the last hand-off period: this share is still with hunters.
+                hunter_share = max(0.0, 1.0 - month / handoff) if handoff else 0.0
+                split = [("hunter", hunter_share), (after_handoff[segment_key], 1 - hunter_share)]
+            else:
+                split = [(covered_by.get((segment_key, status), NO_COVERAGE), 1.0)]
+            for role, share in split:
+                if role != NO_COVERAGE and share > 0:
+                    rows.append((role, direction, month, n * share * hours, n * share))
+    return pd.DataFrame(rows, columns=["role", "direction", "month", "hours", "clients"])
+
+
+# ----- building the model -------------------------------------------------------------------
+def build(
+    inputs: StaffingInputs,
+    *,
+    objective: str,
+    budget: float | None,
+    elastic_target: bool = False,
+    win_rate_factor: float = 1.0,
+) -> _Build:
+    """The staffing MIP; `elastic_target` lets targets fall short at a price (for diagnosis)."""
+    config = inputs.config
+    sense = "min" if objective in ("min_cost", "min_shortfall") else "max"
+    b = _Build(LinearModel("staffing", sense=sense))
+    _declare_groups(b.model, inputs)
+    _people(b, inputs)
+    _funnel(b, inputs, win_rate_factor)
+    _capacity(b, inputs, win_rate_factor)
+    _structure(b, inputs)
+
+    cost = pulp.lpSum(b.payroll.values()) + pulp.lpSum(b.hiring_cost.values())
+    cost += sum(
+        inputs.roles[role].monthly_cost * fte * config.months for role, _, fte, _ in inputs.pools
+    )
+    b.total_cost = cost
+    revenue = {d: inputs.base_revenue[d] + b.new_revenue[d] for d in config.directions}
+    if budget is not None:
+        b.model.add("budget", {"budget": budget}, cost <= budget)
+    if objective in ("min_cost", "min_shortfall"):
+        for d in config.directions:
+            if elastic_target:
+                b.shortfall[d] = b.model.var("shortfall")
+                revenue[d] = revenue[d] + b.shortfall[d]
+            b.model.add("direction_target", {"direction": d}, revenue[d] >= inputs.target[d])
+    # One currency unit per hire or reduction breaks ties towards the plan with fewest changes.
+    churn = pulp.lpSum(b.hires.values()) + pulp.lpSum(b.cuts.values())
+    if objective == "min_cost":
+        b.model.set_objective(
+            cost + _SHORTFALL_PRICE * pulp.lpSum(b.shortfall.values()) + churn
+        )
+    elif objective == "min_shortfall":
+        # Reach as much of the plan as possible; among those plans, the cheapest.
+        b.model.set_objective(pulp.lpSum(b.shortfall.values()) + cost * 1e-6)
+    else:
+        b.model.set_objective(pulp.lpSum(revenue.values()) - cost - churn)
+    return b
+
+
+_SHORTFALL_PRICE = 1e3  # per unit of revenue short: far above any personnel cost per unit
+
+
+def _declare_groups(model: LinearModel, inputs: StaffingInputs) -> None:
+    currency = inputs.config.currency
+
+    def person_hours(labels: dict[str, Any]) -> float:
+        role = inputs.roles[labels["role"]]
+        return (role.hours_per_month or 0.0) * availability(role)
+
+    groups = [
+        ConstraintGroup(
+            "capacity",
+            "{role} hours in {direction}, month {month}: work needed <= hours available",
+            marginal="one more {role} in {direction} in month {month} is worth {value} "
+            + currency,
+            unit="person-month",
+            per_unit=person_hours,
+        ),
+        ConstraintGroup(
+            "max_clients",
+            "{role} in {direction}, month {month}: clients <= coverage.max_clients per person",
+            marginal="one more {role} in {direction} in month {month} (client limit) is worth "
+            "{value} " + currency,
+            unit="person-month",
+            per_unit=lambda labels: labels["max_clients"],
+        ),
+        ConstraintGroup(
+            "direction_target",
+            "{direction}: in-year revenue >= its share of the plan",
+            marginal="each extra 1M of plan in {direction} costs {value} " + currency,
+            unit="1M of plan",
+            per_unit=lambda labels: MILLION,
+        ),
+        ConstraintGroup(
+            "budget",
+            "personnel cost for the year <= plan.budget",
+            marginal="+1M of budget buys {value} " + currency + " of in-year margin",
+            unit="1M of budget",
+            per_unit=lambda labels: MILLION,
+        ),
+        ConstraintGroup(
+            "prospects",
+            "{segment} opportunities in {direction} <= prospects hunters may pursue",
+            marginal="one more {segment} prospect to pursue in {direction} is worth {value} "
+            + currency,
+            unit="prospect",
+        ),
+        ConstraintGroup(
+            "span",
+            "heads of direction in {direction}, month {month}: sellers <= span x heads",
+            marginal="one more seller per head in {direction}, month {month} is worth {value} "
+            + currency,
+            unit="seller",
+        ),
+        ConstraintGroup(
+            "leadership",
+            "{role} in {direction}, month {month}: at least one in post",
+        ),
+        ConstraintGroup(
+            "assistant_ratio",
+            "assistants in {direction}, month {month} >= per_telesales x telesales",
+            marginal="lowering the assistant ratio in {direction}, month {month} by one "
+            "telesales' worth is worth {value} " + currency,
+            unit="telesales",
+        ),
+        ConstraintGroup("pool", "{role} shared across directions, month {month}: split <= fte"),
+        ConstraintGroup("reductions", "{role} in {direction}: reductions <= people today"),
+    ]
+    for group in groups:
+        model.group(group)
+
+
+def _directions_of(role: str, inputs: StaffingInputs) -> tuple[str, ...]:
+    return (COMPANY,) if role == "commercial_director" else tuple(inputs.config.directions)
+
+
+def _people(b: _Build, inputs: StaffingInputs) -> None:
+    """Hires, reductions, payroll, effective capacity and cost per role x direction x month."""
+    config = inputs.config
+    allow_cuts = config.staffing.allow_reductions
+    for role_key, role in inputs.roles.items():
+        phi = availability(role)
+        for d in _directions_of(role_key, inputs):
+            fte0 = inputs.fte_today.get((role_key, d), 0.0)
+            persons0 = inputs.persons_today.get((role_key, d), 0)
+            mean_fte = fte0 / persons0 if persons0 else 1.0
+            hired: list[tuple[int, pulp.LpVariable]] = []
+            cut_so_far: list[pulp.LpVariable] = []
+            for t in inputs.months:
+                if t >= 1 + role.hire_lead_months:
+                    var = b.model.var("hire", integer=True)
+                    b.hires[role_key, d, t] = var
+                    hired.append((t, var))
+                if allow_cuts and persons0 > 0:
+                    var = b.model.var("cut", integer=True, ub=persons0)
+                    b.cuts[role_key, d, t] = var
+                    cut_so_far.append(var)
+                hires_sum = pulp.lpSum(v for _, v in hired)
+                cuts_sum = pulp.lpSum(cut_so_far)
+                pay = fte0 + hires_sum - mean_fte * cuts_sum
+                ramped = pulp.lpSum(ramp_share(role, t - k) * v for k, v in hired)
+                b.pay_fte[role_key, d, t] = pay
+                b.persons[role_key, d, t] = persons0 + hires_sum - cuts_sum
+                b.effective_fte[role_key, d, t] = phi * (fte0 + ramped - mean_fte * cuts_sum)
+                b.payroll[role_key, d, t] = role.monthly_cost * pay
+                new_hires = b.hires.get((role_key, d, t), 0)
+                backfills = role.attrition_monthly * pay
+                b.hiring_cost[role_key, d, t] = role.hire_cost * (new_hires + backfills)
+            if cut_so_far:
+                b.model.add(
+                    "reductions",
+                    {"role": role_key, "direction": d},
+                    pulp.lpSum(cut_so_far) <= persons0,
+                )
+    # People shared across directions: their time is split month by month.
+    for index, (role_key, directions, fte, _persons) in enumerate(inputs.pools):
+        phi = availability(inputs.roles[role_key])
+        for t in inputs.months:
+            parts = []
+            for d in directions:
+                var = b.model.var("split")
+                b.alloc[index, d, t] = var
+                parts.append(var)
+                b.effective_fte[role_key, d, t] += phi * var
+            b.model.add("pool", {"role": role_key, "month": t}, pulp.lpSum(parts) <= fte)
+
+
+def _funnel(b: _Build, inputs: StaffingInputs, win_rate_factor: float) -> None:
+    """Meetings per segment x direction x month, and the revenue of the clients they win."""
+    config = inputs.config
+    b.new_revenue = dict.fromkeys(config.directions, 0.0)
+    if inputs.unit is None or config.funnel is None:
+        return
+    cycle = config.funnel.cycle_months
+    for (segment_key, d), pursued in sorted(inputs.pursued.items()):
+        segment = config.segments[segment_key]
+        win = min(1.0, segment.win_rate * win_rate_factor)
+        opportunities = []
+        revenue = []
+        for t in inputs.months:
+            won_month = t + cycle
+            if won_month >= config.months:  # a client won in the last month earns nothing in-year
+                continue
+            meet = b.model.var("meetings")
+            b.meetings[segment_key, d, t] = meet
+            opportunities.append(inputs.unit.opportunities * meet)
+            share = in_year_revenue_share(won_month, config.months)
+            revenue.append(segment.avg_deal * share * win * inputs.unit.opportunities * meet)
+        if not opportunities:
+            continue
+        b.model.add(
+            "prospects",
+            {"segment": segment_key, "direction": d},
+            pulp.lpSum(opportunities) <= pursued,
+        )
+        b.new_revenue[d] = b.new_revenue[d] + pulp.lpSum(revenue)
+
+
+def _won(
+    b: _Build, inputs: StaffingInputs, segment: str, d: str, won_month: int, factor: float
+) -> Any:
+    """Clients of a segment won in a direction in a month (expression in meetings)."""
+    assert inputs.config.funnel is not None and inputs.unit is not None
+    meet = b.meetings.get((segment, d, won_month - inputs.config.funnel.cycle_months))
+    if meet is None:
+        return 0
+    win = min(1.0, inputs.config.segments[segment].win_rate * factor)
+    return win * inputs.unit.opportunities * meet
+
+
+def _capacity(b: _Build, inputs: StaffingInputs, factor: float) -> None:
+    """Hours each role needs per direction and month must fit in the hours it has."""
+    config = inputs.config
+    need: dict[tuple[str, str, int], list[Any]] = {}
+    clients: dict[tuple[str, str, int], list[Any]] = {}
+    for row in inputs.service_hours.itertuples(index=False):
+        need.setdefault((row.role, row.direction, row.month), []).append(row.hours)
+        clients.setdefault((row.role, row.direction, row.month), []).append(row.clients)
+
+    if inputs.unit is not None and config.funnel is not None:
+        unit = inputs.unit
+        cycle = config.funnel.cycle_months
+        spread = max(cycle, 1)
+        for (segment_key, d, t), meet in b.meetings.items():
+            need.setdefault(("telesales", d, t), []).append(unit.telesales_hours * meet)
+            need.setdefault(("assistant", d, t), []).append(unit.assistant_hours * meet)
+            need.setdefault(("hunter", d, t), []).append(unit.hunter_hours_meeting * meet)
+            for k in range(t, min(t + spread, config.months + 1)):
+                hours = unit.hunter_hours_opportunity / spread
+                need.setdefault(("hunter", d, k), []).append(hours * meet)
+        # Won clients: with the hunter for hand-off months, then with the farmer of the segment.
+        handoff = config.coverage.handoff_months
+        for segment_key, d in inputs.pursued:
+            hours = config.segments[segment_key].service_hours_per_year / 12.0
+            farmer = inputs.after_handoff[segment_key]
+            for w in inputs.months:
+                won = _won(b, inputs, segment_key, d, w, factor)
+                if isinstance(won, int):
+                    continue
+                for t in range(w + 1, config.months + 1):
+                    holder = "hunter" if t - w <= handoff else farmer
+                    if holder == NO_COVERAGE:
+                        continue
+                    need.setdefault((holder, d, t), []).append(hours * won)
+                    clients.setdefault((holder, d, t), []).append(won)
+
+    for (role_key, d, t), terms in need.items():
+        role = inputs.roles.get(role_key)
+        if role is None:
+            raise MissingSectionError(f"roles.{role_key}", "clients are assigned to this role")
+        hours = pulp.lpSum(terms)
+        b.hours_needed[role_key, d, t] = hours
+        available = (role.hours_per_month or 0.0) * b.effective_fte.get((role_key, d, t), 0)
+        labels = {"role": role_key, "direction": d, "month": t}
+        b.model.add("capacity", labels, hours <= available)
+    for (role_key, d, t), terms in clients.items():
+        cap = config.coverage.max_clients.get(role_key)
+        if not cap:
+            continue
+        heads = b.pay_fte.get((role_key, d, t), 0) + _pool_share(b, inputs, role_key, d, t)
+        labels = {"role": role_key, "direction": d, "month": t, "max_clients": cap}
+        b.model.add("max_clients", labels, pulp.lpSum(terms) <= cap * heads)
+
+
+def _pool_share(b: _Build, inputs: StaffingInputs, role: str, d: str, t: int) -> Any:
+    return pulp.lpSum(
+        b.alloc[i, d, t]
+        for i, (pool_role, directions, _, _) in enumerate(inputs.pools)
+        if pool_role == role and d in directions
+    )
+
+
+def _structure(b: _Build, inputs: StaffingInputs) -> None:
+    """Spans of control, a leader in post, and the assistant-to-telesales ratio."""
+    config = inputs.config
+    head = inputs.roles.get("head_of_direction")
+    assistant = inputs.roles.get("assistant")
+    for t in inputs.months:
+        for d in config.directions:
+            labels = {"direction": d, "month": t}
+            leaders = b.pay_fte.get(("head_of_direction", d, t), 0) + _pool_share(
+                b, inputs, "head_of_direction", d, t
+            )
+            if head is not None and head.span:
+                sellers = pulp.lpSum(
+                    b.pay_fte.get((r, d, t), 0) + _pool_share(b, inputs, r, d, t)
+                    for r in SELLER_ROLES
+                    if r in inputs.roles
+                )
+                b.model.add("span", labels, sellers <= head.span * leaders)
+            if head is not None and _can_be_in_post(inputs, "head_of_direction", d, t):
+                b.model.add(
+                    "leadership", {"role": "head_of_direction", **labels}, leaders >= 1
+                )
+            if assistant is not None and assistant.per_telesales and "telesales" in inputs.roles:
+                helpers = b.pay_fte.get(("assistant", d, t), 0) + _pool_share(
+                    b, inputs, "assistant", d, t
+                )
+                callers = b.pay_fte.get(("telesales", d, t), 0) + _pool_share(
+                    b, inputs, "telesales", d, t
+                )
+                b.model.add(
+                    "assistant_ratio", labels, helpers >= assistant.per_telesales * callers
+                )
+        director = inputs.roles.get("commercial_director")
+        if director is not None and _can_be_in_post(inputs, "commercial_director", COMPANY, t):
+            labels = {"role": "commercial_director", "direction": COMPANY, "month": t}
+            b.model.add("leadership", labels, b.pay_fte[("commercial_director", COMPANY, t)] >= 1)
+
+
+def _can_be_in_post(inputs: StaffingInputs, role_key: str, d: str, t: int) -> bool:
+    """A leader is required from month 1 if one exists today, else once a hire can start."""
+    has_today = inputs.fte_today.get((role_key, d), 0) > 0 or any(
+        r == role_key and d in ds for r, ds, _, _ in inputs.pools
+    )
+    return has_today or t >= 1 + inputs.roles[role_key].hire_lead_months
+
+
+# ----- solving and reporting ----------------------------------------------------------------
+def solve_staffing(
+    config: ScenarioConfig,
+    clients: pd.DataFrame,
+    team: pd.DataFrame,
+    coverage: pd.DataFrame,
+    prospects: pd.DataFrame,
+    *,
+    options: SolveOptions,
+    diagnose: bool = True,
+) -> ModelResult:
+    """Size the team month by month; explain the answer or, if infeasible, what would fix it."""
+    inputs = prepare(config, clients, team, coverage, prospects)
+    assert config.plan is not None
+    objective = config.staffing.objective
+    built = build(inputs, objective=objective, budget=config.plan.budget)
+    solution = solve(built.model, options)
+    sense = built.model.sense
+    if not solution.status.has_solution:
+        relaxations = (
+            diagnose_infeasible(inputs, options)
+            if diagnose and solution.status is Status.INFEASIBLE
+            else ()
+        )
+        headline = f"Staffing: {solution.status.value} ({solution.message})"
+        return ModelResult(
+            "staffing",
+            solution.status,
+            None,
+            None,
+            solution.seconds,
+            solution.solver,
+            {},
+            Explanation(headline, relaxations=relaxations),
+            sense=sense,
+            details={"size": built.model.size(), "objective": objective},
+        )
+
+    from models.staffing_tables import staffing_frames
+
+    frames = staffing_frames(inputs, built, solution)
+    marginals = marginal_values(
+        built.model,
+        solution,
+        options,
+        groups=[
+            "capacity",
+            "max_clients",
+            "direction_target",
+            "budget",
+            "prospects",
+            "span",
+            "assistant_ratio",
+        ],
+        fix_integers=objective == "max_margin",
+    )
+    budget_frame = frames["budget"]
+    revenue_frame = frames["revenue"]
+    breakdown = {
+        "payroll": float(budget_frame["payroll_cost"].sum()),
+        "hiring and backfill": float(budget_frame["hiring_cost"].sum()),
+        "revenue of today's clients": float(revenue_frame["base_revenue"].sum()),
+        "revenue of new clients": float(revenue_frame["new_business_revenue"].sum()),
+    }
+    total_cost = breakdown["payroll"] + breakdown["hiring and backfill"]
+    goal = "least personnel cost that meets the plan" if objective == "min_cost" else (
+        "most in-year margin within the budget"
+    )
+    headline = (
+        f"Staffing: {solution.status.value} ({goal}); personnel cost {total_cost:,.0f} "
+        f"{config.currency}, revenue {float(revenue_frame['total_revenue'].sum()):,.0f}"
+    )
+    notes = []
+    if objective == "min_cost":
+        notes.append(
+            "Marginal values come from the continuous relaxation (people in fractions): "
+            "they are rates at the margin, not the price of one whole person."
+        )
+    shortfall = revenue_frame[revenue_frame["shortfall"] > 0.5]
+    for row in shortfall.itertuples(index=False):
+        notes.append(f"{row.direction} falls {row.shortfall:,.0f} short of its plan")
+    return ModelResult(
+        model="staffing",
+        status=solution.status,
+        objective=solution.objective,
+        bound=solution.bound,
+        solve_seconds=solution.seconds,
+        solver=solution.solver,
+        frames=frames,
+        explanation=Explanation(headline, breakdown, marginals, notes=tuple(notes)),
+        sense=sense,
+        details={"size": built.model.size(), "objective": objective},
+    )
+
+
+def diagnose_infeasible(
+    inputs: StaffingInputs, options: SolveOptions
+) -> tuple[Relaxation, ...]:
+    """The smallest changes that make an infeasible plan work, each found by an exact solve."""
+    config = inputs.config
+    assert config.plan is not None
+    budget = config.plan.budget
+    target = config.plan.revenue_target
+    found: list[Relaxation] = []
+    if budget is not None:
+        unbudgeted = build(inputs, objective="min_cost", budget=None)
+        solution = solve(unbudgeted.model, options)
+        if solution.status.has_solution:
+            needed = solution.value(unbudgeted.total_cost)
+            found.append(
+                Relaxation(
+                    "plan.budget",
+                    budget,
+                    needed,
+                    f"the plan is reachable with a budget of {needed:,.0f} "
+                    f"(+{needed - budget:,.0f} {config.currency})",
+                )
+            )
+    elastic = build(inputs, objective="min_shortfall", budget=budget, elastic_target=True)
+    solution = solve(elastic.model, options)
+    if solution.status.has_solution:
+        short = sum(solution.value(v) for v in elastic.shortfall.values())
+        reachable = target - short
+        limit = "within the budget" if budget is not None else "this year at any cost"
+        found.append(
+            Relaxation(
+                "plan.revenue_target",
+                target,
+                reachable,
+                f"{limit}, the most the plan can be is {reachable:,.0f} "
+                f"({short:,.0f} below the target of {target:,.0f})",
+            )
+        )
+    factor = _win_rate_needed(inputs, options, budget)
+    if factor is not None:
+        rates = ", ".join(
+            f"{k} {s.win_rate:.2f} -> {min(1.0, s.win_rate * factor):.2f}"
+            for k, s in config.segments.items()
+        )
+        found.append(
+            Relaxation(
+                "segments.*.win_rate",
+                1.0,
+                factor,
+                f"the target is reachable with win rates x{factor:.2f} ({rates})",
+            )
+        )
+    return tuple(found)
+
+
+def _win_rate_needed(
+    inputs: StaffingInputs, options: SolveOptions, budget: float | None, *, steps: int = 8
+) -> float | None:
+    """Smallest common multiplier of win rates that makes the plan feasible (bisection)."""
+    def feasible(factor: float) -> bool:
+        trial = build(inputs, objective="min_cost", budget=budget, win_rate_factor=factor)
+        return solve(trial.model, options).status.has_solution
+
+    high = 1.0
+    while not feasible(high):
+        high *= 1.5
+        if high > 10:
+            return None
+    low = high / 1.5 if high > 1.0 else 1.0
+    if high == 1.0:
+        return None
+    for _ in range(steps):
+        middle = (low + high) / 2
+        if feasible(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
