@@ -322,9 +322,7 @@ def _explain_client(record: Any, client_id: str, *, as_json: bool) -> None:
 
 @main.command()
 @click.argument("run")
-@click.option(
-    "--format", "fmt", type=click.Choice(["xlsx", "csv", "json", "html"]), required=True
-)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json", "html"]), required=True)
 @click.option("--out", type=click.Path(path_type=Path), help="File or folder to write.")
 @_guarded
 def export(run: str, fmt: str, out: Path | None) -> None:
@@ -408,8 +406,8 @@ def _print_staffing(console: Console, scenario: Scenario, result: ModelResult) -
         index="role", columns="month", values="headcount", aggfunc="sum"
     ).fillna(0)
     today = scenario.team.groupby("role").size()
-    table = Table(title="Headcount by month (all directions)")
-    table.add_column("role")
+    table = Table(title="Headcount by month (all directions; today includes open positions)")
+    table.add_column("role", no_wrap=True)
     table.add_column("today", justify="right")
     for month in pivot.columns:
         table.add_column(str(month), justify="right")
@@ -420,7 +418,7 @@ def _print_staffing(console: Console, scenario: Scenario, result: ModelResult) -
     revenue = result.frames["revenue"]
     rev = Table(title=f"In-year revenue vs plan ({config.currency})")
     for column in ("direction", "target", "today's clients", "new clients", "total", "short"):
-        rev.add_column(column, justify="left" if column == "direction" else "right")
+        rev.add_column(column, justify="left" if column == "direction" else "right", no_wrap=True)
     for row in revenue.itertuples(index=False):
         rev.add_row(
             str(row.direction),

@@ -18,7 +18,7 @@ import pandas as pd
 import pulp
 
 from optim.funnel import per_meeting
-from optim.result import Explanation, ModelResult, Status
+from optim.result import Explanation, ModelResult
 from optim.roles import availability, hourly_cost
 from optim.schema import NO_COVERAGE, ScenarioConfig, Segment
 from optim.solver import ConstraintGroup, LinearModel, SolveOptions, marginal_values, solve
@@ -54,7 +54,7 @@ def handoff_share(config: ScenarioConfig) -> float:
 
 def options_for(config: ScenarioConfig, status: str) -> tuple[str, ...]:
     """Coverage options open to a status: allowed by the scenario and staffed by a known role."""
-    allowed = config.coverage.allowed.get(status, (NO_COVERAGE,))
+    allowed: tuple[str, ...] = config.coverage.allowed.get(status, (NO_COVERAGE,))  # type: ignore[call-overload]
     usable = []
     for option in allowed:
         if option == NO_COVERAGE:
@@ -74,9 +74,7 @@ def _cells(config: ScenarioConfig, clients: pd.DataFrame) -> pd.DataFrame:
         .agg(clients=("client_id", "size"), revenue_last_year=("revenue_last_year", "sum"))
         .reset_index()
     )
-    hours = cells["segment"].map(
-        {k: s.service_hours_per_year for k, s in config.segments.items()}
-    )
+    hours = cells["segment"].map({k: s.service_hours_per_year for k, s in config.segments.items()})
     cells["service_hours"] = hours.astype(float) * cells["clients"] * config.months / 12.0
     return cells
 
@@ -299,12 +297,19 @@ def _prospect_economics(config: ScenarioConfig, clients: pd.DataFrame) -> pd.Dat
         .reset_index()
     )
     if table.empty:
-        return table.assign(pursued=0, value_per_prospect=0.0, cost_per_opportunity=0.0,
-                            pursued_value=0.0, reason="")
+        return table.assign(
+            pursued=0,
+            value_per_prospect=0.0,
+            cost_per_opportunity=0.0,
+            pursued_value=0.0,
+            reason="",
+        )
     cost = _cost_per_opportunity(config)
-    values = table["segment"].map(
-        {k: s.win_rate * s.avg_deal for k, s in config.segments.items()}
-    ).astype(float)
+    values = (
+        table["segment"]
+        .map({k: s.win_rate * s.avg_deal for k, s in config.segments.items()})
+        .astype(float)
+    )
     worth = values > cost
     share = config.coverage.max_pursued_share
     table["value_per_prospect"] = values

@@ -15,6 +15,7 @@ set), or, with `staffing.objective: max_margin`, earns the most in-year margin w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,9 @@ from optim.schema import (
 from optim.solver import (
     ConstraintGroup,
     LinearModel,
+    Solution,
     SolveOptions,
+    conflicting_constraints,
     marginal_values,
     solve,
 )
@@ -53,12 +56,13 @@ class StaffingInputs:
     roles: dict[str, Role]
     fte_today: dict[tuple[str, str], float]  # (role, direction) -> fte of people tied to it
     persons_today: dict[tuple[str, str], int]
+    openings: dict[tuple[str, str], int]  # open positions: hires already under way
     pools: list[tuple[str, tuple[str, ...], float, int]]  # role, directions, fte, persons
     base_revenue: dict[str, float]
     target: dict[str, float]
     pursued: dict[tuple[str, str], float]  # (segment, direction) -> prospects hunters may work
     after_handoff: dict[str, str]  # segment -> who serves its clients after hand-off
-    service_hours: pd.DataFrame  # role, direction, month, hours, clients for existing clients
+    existing: pd.DataFrame  # today's clients per role x direction x month (see _existing_service)
     unit: PerMeeting | None
 
     @property
@@ -76,6 +80,8 @@ class _Build:
     meetings: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
     alloc: dict[tuple[int, str, int], pulp.LpVariable] = field(default_factory=dict)
     shortfall: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    uncovered: dict[tuple[str, str, int, str, str], pulp.LpVariable] = field(default_factory=dict)
+    coverage_loss: dict[str, Any] = field(default_factory=dict)
     pay_fte: dict[tuple[str, str, int], Any] = field(default_factory=dict)
     effective_fte: dict[tuple[str, str, int], Any] = field(default_factory=dict)
     persons: dict[tuple[str, str, int], Any] = field(default_factory=dict)
@@ -110,6 +116,7 @@ def prepare(
     fte_today: dict[tuple[str, str], float] = {}
     persons_today: dict[tuple[str, str], int] = {}
     pool_totals: dict[tuple[str, tuple[str, ...]], list[float]] = {}
+    openings: dict[tuple[str, str], int] = {}
     for person in team.itertuples(index=False):
         role = str(person.role)
         if role == "commercial_director":
@@ -119,10 +126,16 @@ def prepare(
             named = tuple(d for d in raw.split(";") if d)
             directions = named or tuple(config.directions)
         fte = float(person.fte)
+        if not str(getattr(person, "name", "x") or "").strip():
+            # An open position: a hire already approved, in post once its lead time has passed.
+            # With several or no directions it is planned in the first direction it names.
+            slot = (role, directions[0])
+            openings[slot] = openings.get(slot, 0) + 1
+            continue
         if len(directions) == 1:
-            key = (role, directions[0])
-            fte_today[key] = fte_today.get(key, 0.0) + fte
-            persons_today[key] = persons_today.get(key, 0) + 1
+            slot = (role, directions[0])
+            fte_today[slot] = fte_today.get(slot, 0.0) + fte
+            persons_today[slot] = persons_today.get(slot, 0) + 1
         else:
             totals = pool_totals.setdefault((role, tuple(sorted(directions))), [0.0, 0])
             totals[0] += fte
@@ -136,9 +149,7 @@ def prepare(
         segment: covered_by.get((segment, "active"), NO_COVERAGE) for segment in config.segments
     }
     base = _base_revenue(config, clients, covered_by, after_handoff)
-    target = {
-        d: config.plan.revenue_target * config.direction_share(d) for d in config.directions
-    }
+    target = {d: config.plan.revenue_target * config.direction_share(d) for d in config.directions}
     pursued = {
         (row.segment, row.direction): float(row.pursued)
         for row in prospects.itertuples(index=False)
@@ -149,12 +160,13 @@ def prepare(
         roles=roles,
         fte_today=fte_today,
         persons_today=persons_today,
+        openings=openings,
         pools=pools,
         base_revenue=base,
         target=target,
         pursued=pursued,
         after_handoff=after_handoff,
-        service_hours=_existing_service(config, clients, covered_by, after_handoff),
+        existing=_existing_service(config, clients, covered_by, after_handoff),
         unit=per_meeting(config.funnel) if config.funnel is not None else None,
     )
 
@@ -194,13 +206,20 @@ def _existing_service(
     covered_by: dict[tuple[str, str], str],
     after_handoff: dict[str, str],
 ) -> pd.DataFrame:
-    """Monthly service hours and client counts of today's clients per role and direction."""
+    """Today's clients per role, direction and month: how many, their hours, what a gap costs.
+
+    `loss_per_client` is the revenue lost for each client left without its coverage for a
+    month: a twelfth of the yearly difference between covered and uncovered revenue.
+    """
     rows = []
     handoff = config.coverage.handoff_months
     existing = clients[clients["status"] != "prospect"]
-    counts = existing.groupby(["direction", "segment", "status"], observed=True).size()
-    for (direction, segment_key, status), n in counts.items():
-        hours = config.segments[segment_key].service_hours_per_year / 12.0
+    grouped = existing.groupby(["direction", "segment", "status"], observed=True)
+    for (direction, segment_key, status), group in grouped["revenue_last_year"]:
+        segment = config.segments[segment_key]
+        n = len(group)
+        hours = segment.service_hours_per_year / 12.0
+        revenue_each = float(group.sum()) / n
         for month in range(1, config.months + 1):
             if status == "new":
                 # Won evenly over the last hand-off period: this share is still with hunters.
@@ -209,9 +228,16 @@ def _existing_service(
             else:
                 split = [(covered_by.get((segment_key, status), NO_COVERAGE), 1.0)]
             for role, share in split:
-                if role != NO_COVERAGE and share > 0:
-                    rows.append((role, direction, month, n * share * hours, n * share))
-    return pd.DataFrame(rows, columns=["role", "direction", "month", "hours", "clients"])
+                if role == NO_COVERAGE or share <= 0:
+                    continue
+                uplift = _rate(segment, role) - _rate(segment, NO_COVERAGE)
+                loss = revenue_each * max(0.0, uplift) / 12.0
+                rows.append((role, direction, month, segment_key, status, n * share, hours, loss))
+    columns = [
+        "role", "direction", "month", "segment", "status", "clients", "hours_per_client",
+        "loss_per_client",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
 # ----- building the model -------------------------------------------------------------------
@@ -238,7 +264,9 @@ def build(
         inputs.roles[role].monthly_cost * fte * config.months for role, _, fte, _ in inputs.pools
     )
     b.total_cost = cost
-    revenue = {d: inputs.base_revenue[d] + b.new_revenue[d] for d in config.directions}
+    revenue = {
+        d: inputs.base_revenue[d] - b.coverage_loss[d] + b.new_revenue[d] for d in config.directions
+    }
     if budget is not None:
         b.model.add("budget", {"budget": budget}, cost <= budget)
     if objective in ("min_cost", "min_shortfall"):
@@ -250,8 +278,11 @@ def build(
     # One currency unit per hire or reduction breaks ties towards the plan with fewest changes.
     churn = pulp.lpSum(b.hires.values()) + pulp.lpSum(b.cuts.values())
     if objective == "min_cost":
+        # Revenue lost to coverage gaps counts as a cost: gaps are a stopgap until hires
+        # arrive, not a cheaper way to the plan than the coverage the coverage model chose.
+        lost = pulp.lpSum(b.coverage_loss.values())
         b.model.set_objective(
-            cost + _SHORTFALL_PRICE * pulp.lpSum(b.shortfall.values()) + churn
+            cost + lost + _SHORTFALL_PRICE * pulp.lpSum(b.shortfall.values()) + churn
         )
     elif objective == "min_shortfall":
         # Reach as much of the plan as possible; among those plans, the cheapest.
@@ -267,7 +298,7 @@ _SHORTFALL_PRICE = 1e3  # per unit of revenue short: far above any personnel cos
 def _declare_groups(model: LinearModel, inputs: StaffingInputs) -> None:
     currency = inputs.config.currency
 
-    def person_hours(labels: dict[str, Any]) -> float:
+    def person_hours(labels: Mapping[str, Any]) -> float:
         role = inputs.roles[labels["role"]]
         return (role.hours_per_month or 0.0) * availability(role)
 
@@ -275,8 +306,7 @@ def _declare_groups(model: LinearModel, inputs: StaffingInputs) -> None:
         ConstraintGroup(
             "capacity",
             "{role} hours in {direction}, month {month}: work needed <= hours available",
-            marginal="one more {role} in {direction} in month {month} is worth {value} "
-            + currency,
+            marginal="one more {role} in {direction} in month {month} is worth {value} " + currency,
             unit="person-month",
             per_unit=person_hours,
         ),
@@ -348,18 +378,23 @@ def _people(b: _Build, inputs: StaffingInputs) -> None:
             fte0 = inputs.fte_today.get((role_key, d), 0.0)
             persons0 = inputs.persons_today.get((role_key, d), 0)
             mean_fte = fte0 / persons0 if persons0 else 1.0
-            hired: list[tuple[int, pulp.LpVariable]] = []
+            hired: list[tuple[int, Any]] = []
+            opened = inputs.openings.get((role_key, d), 0)
+            if opened:
+                hired.append((min(1 + role.hire_lead_months, config.months), opened))
             cut_so_far: list[pulp.LpVariable] = []
             for t in inputs.months:
                 if t >= 1 + role.hire_lead_months:
                     var = b.model.var("hire", integer=True)
                     b.hires[role_key, d, t] = var
                     hired.append((t, var))
-                if allow_cuts and persons0 > 0:
+                # Reductions are decided with the plan, at its start: later ones would only
+                # answer the end of the planning horizon, not the business.
+                if allow_cuts and persons0 > 0 and t == 1:
                     var = b.model.var("cut", integer=True, ub=persons0)
                     b.cuts[role_key, d, t] = var
                     cut_so_far.append(var)
-                hires_sum = pulp.lpSum(v for _, v in hired)
+                hires_sum = pulp.lpSum(v for k, v in hired if k <= t)
                 cuts_sum = pulp.lpSum(cut_so_far)
                 pay = fte0 + hires_sum - mean_fte * cuts_sum
                 ramped = pulp.lpSum(ramp_share(role, t - k) * v for k, v in hired)
@@ -437,15 +472,22 @@ def _capacity(b: _Build, inputs: StaffingInputs, factor: float) -> None:
     config = inputs.config
     need: dict[tuple[str, str, int], list[Any]] = {}
     clients: dict[tuple[str, str, int], list[Any]] = {}
-    for row in inputs.service_hours.itertuples(index=False):
-        need.setdefault((row.role, row.direction, row.month), []).append(row.hours)
-        clients.setdefault((row.role, row.direction, row.month), []).append(row.clients)
+    b.coverage_loss = dict.fromkeys(config.directions, 0.0)
+    for row in inputs.existing.itertuples(index=False):
+        # Clients the team cannot serve this month (e.g. before new hires arrive) go without
+        # their coverage for the month and cost the revenue that coverage would have kept.
+        gap = b.model.var("uncovered", ub=row.clients)
+        b.uncovered[row.role, row.direction, row.month, row.segment, row.status] = gap
+        key = (row.role, row.direction, row.month)
+        need.setdefault(key, []).append(row.hours_per_client * (row.clients - gap))
+        clients.setdefault(key, []).append(row.clients - gap)
+        b.coverage_loss[row.direction] = b.coverage_loss[row.direction] + row.loss_per_client * gap
 
     if inputs.unit is not None and config.funnel is not None:
         unit = inputs.unit
         cycle = config.funnel.cycle_months
         spread = max(cycle, 1)
-        for (segment_key, d, t), meet in b.meetings.items():
+        for (_segment, d, t), meet in b.meetings.items():
             need.setdefault(("telesales", d, t), []).append(unit.telesales_hours * meet)
             need.setdefault(("assistant", d, t), []).append(unit.assistant_hours * meet)
             need.setdefault(("hunter", d, t), []).append(unit.hunter_hours_meeting * meet)
@@ -505,7 +547,8 @@ def _structure(b: _Build, inputs: StaffingInputs) -> None:
             leaders = b.pay_fte.get(("head_of_direction", d, t), 0) + _pool_share(
                 b, inputs, "head_of_direction", d, t
             )
-            if head is not None and head.span:
+            # Today's team may break a ratio; the plan must mend it once a hire can arrive.
+            if head is not None and head.span and t >= 1 + head.hire_lead_months:
                 sellers = pulp.lpSum(
                     b.pay_fte.get((r, d, t), 0) + _pool_share(b, inputs, r, d, t)
                     for r in SELLER_ROLES
@@ -513,19 +556,20 @@ def _structure(b: _Build, inputs: StaffingInputs) -> None:
                 )
                 b.model.add("span", labels, sellers <= head.span * leaders)
             if head is not None and _can_be_in_post(inputs, "head_of_direction", d, t):
-                b.model.add(
-                    "leadership", {"role": "head_of_direction", **labels}, leaders >= 1
-                )
-            if assistant is not None and assistant.per_telesales and "telesales" in inputs.roles:
+                b.model.add("leadership", {"role": "head_of_direction", **labels}, leaders >= 1)
+            if (
+                assistant is not None
+                and assistant.per_telesales
+                and "telesales" in inputs.roles
+                and t >= 1 + assistant.hire_lead_months
+            ):
                 helpers = b.pay_fte.get(("assistant", d, t), 0) + _pool_share(
                     b, inputs, "assistant", d, t
                 )
                 callers = b.pay_fte.get(("telesales", d, t), 0) + _pool_share(
                     b, inputs, "telesales", d, t
                 )
-                b.model.add(
-                    "assistant_ratio", labels, helpers >= assistant.per_telesales * callers
-                )
+                b.model.add("assistant_ratio", labels, helpers >= assistant.per_telesales * callers)
         director = inputs.roles.get("commercial_director")
         if director is not None and _can_be_in_post(inputs, "commercial_director", COMPANY, t):
             labels = {"role": "commercial_director", "direction": COMPANY, "month": t}
@@ -602,11 +646,14 @@ def solve_staffing(
         "payroll": float(budget_frame["payroll_cost"].sum()),
         "hiring and backfill": float(budget_frame["hiring_cost"].sum()),
         "revenue of today's clients": float(revenue_frame["base_revenue"].sum()),
+        "of which lost to coverage gaps": float(revenue_frame["coverage_gap_loss"].sum()),
         "revenue of new clients": float(revenue_frame["new_business_revenue"].sum()),
     }
     total_cost = breakdown["payroll"] + breakdown["hiring and backfill"]
-    goal = "least personnel cost that meets the plan" if objective == "min_cost" else (
-        "most in-year margin within the budget"
+    goal = (
+        "least personnel cost that meets the plan"
+        if objective == "min_cost"
+        else ("most in-year margin within the budget")
     )
     headline = (
         f"Staffing: {solution.status.value} ({goal}); personnel cost {total_cost:,.0f} "
@@ -635,15 +682,14 @@ def solve_staffing(
     )
 
 
-def diagnose_infeasible(
-    inputs: StaffingInputs, options: SolveOptions
-) -> tuple[Relaxation, ...]:
-    """The smallest changes that make an infeasible plan work, each found by an exact solve."""
+def diagnose_infeasible(inputs: StaffingInputs, options: SolveOptions) -> tuple[Relaxation, ...]:
+    """The smallest changes that make an infeasible plan work, each found by a solve."""
     config = inputs.config
     assert config.plan is not None
     budget = config.plan.budget
     target = config.plan.revenue_target
     found: list[Relaxation] = []
+    reachable_at_any_cost = True
     if budget is not None:
         unbudgeted = build(inputs, objective="min_cost", budget=None)
         solution = solve(unbudgeted.model, options)
@@ -655,24 +701,42 @@ def diagnose_infeasible(
                     budget,
                     needed,
                     f"the plan is reachable with a budget of {needed:,.0f} "
-                    f"(+{needed - budget:,.0f} {config.currency})",
+                    f"(+{needed - budget:,.0f} {config.currency}){_caveat(solution)}",
                 )
             )
-    elastic = build(inputs, objective="min_shortfall", budget=budget, elastic_target=True)
-    solution = solve(elastic.model, options)
-    if solution.status.has_solution:
+        else:
+            reachable_at_any_cost = False
+    budgets = [budget] if reachable_at_any_cost or budget is None else [budget, None]
+    for limit in budgets:
+        elastic = build(inputs, objective="min_shortfall", budget=limit, elastic_target=True)
+        solution = solve(elastic.model, options)
+        if not solution.status.has_solution:
+            continue
         short = sum(solution.value(v) for v in elastic.shortfall.values())
-        reachable = target - short
-        limit = "within the budget" if budget is not None else "this year at any cost"
+        where = "within the budget" if limit is not None else "this year at any cost"
         found.append(
             Relaxation(
-                "plan.revenue_target",
+                "plan.revenue_target" if limit is not None or budget is None else "plan (any cost)",
                 target,
-                reachable,
-                f"{limit}, the most the plan can be is {reachable:,.0f} "
-                f"({short:,.0f} below the target of {target:,.0f})",
+                target - short,
+                f"{where}, the most the plan can be is {target - short:,.0f} "
+                f"({short:,.0f} below the target of {target:,.0f}){_caveat(solution)}",
             )
         )
+    if not found:
+        # Neither money nor plan explains it: name the constraints that cannot all hold.
+        trial = build(inputs, objective="min_cost", budget=budget)
+        groups = [g for g in trial.model.groups if g not in ("pool", "reductions")]
+        for violation in conflicting_constraints(trial.model, options, groups=groups):
+            found.append(
+                Relaxation(
+                    violation.group,
+                    0.0,
+                    violation.amount,
+                    f"cannot hold: {violation.sentence} (short by {violation.amount:,.2f})",
+                )
+            )
+        return tuple(found)
     factor = _win_rate_needed(inputs, options, budget)
     if factor is not None:
         rates = ", ".join(
@@ -690,27 +754,41 @@ def diagnose_infeasible(
     return tuple(found)
 
 
+def _caveat(solution: Solution) -> str:
+    if solution.status is Status.OPTIMAL:
+        return ""
+    return " (best found within the time limit, not proven)"
+
+
 def _win_rate_needed(
-    inputs: StaffingInputs, options: SolveOptions, budget: float | None, *, steps: int = 8
+    inputs: StaffingInputs, options: SolveOptions, budget: float | None, *, steps: int = 7
 ) -> float | None:
-    """Smallest common multiplier of win rates that makes the plan feasible (bisection)."""
-    def feasible(factor: float) -> bool:
+    """Smallest common multiplier of the win rates that makes the plan feasible.
+
+    Bisection on the LP relaxation first gives the factor below which no plan exists even with
+    people in fractions; bisection on the MIP between that factor and certain wins then finds
+    the factor for a plan in whole people (to within 1/2**steps of the interval).
+    """
+
+    def feasible(factor: float, *, relax: bool) -> bool:
         trial = build(inputs, objective="min_cost", budget=budget, win_rate_factor=factor)
-        return solve(trial.model, options).status.has_solution
+        return solve(trial.model, options, relax=relax).status.has_solution
 
-    high = 1.0
-    while not feasible(high):
-        high *= 1.5
-        if high > 10:
-            return None
-    low = high / 1.5 if high > 1.0 else 1.0
-    if high == 1.0:
-        return None
-    for _ in range(steps):
-        middle = (low + high) / 2
-        if feasible(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    ceiling = 1.0 / max(s.win_rate for s in inputs.config.segments.values() if s.win_rate > 0)
+    if ceiling <= 1.0 or not feasible(ceiling, relax=False):
+        return None  # even certain wins would not do: win rates are not the limit
 
+    def bisect(low: float, high: float, *, relax: bool) -> tuple[float, float]:
+        for _ in range(steps):
+            middle = (low + high) / 2
+            if feasible(middle, relax=relax):
+                high = middle
+            else:
+                low = middle
+        return low, high
+
+    # Below the LP's answer no whole-people plan exists either, so it bounds the MIP's.
+    _, high = bisect(1.0, ceiling, relax=True)
+    if feasible(high, relax=False):
+        return high
+    return bisect(high, ceiling, relax=False)[1]

@@ -23,6 +23,7 @@ def staffing_frames(
         "budget": _budget(inputs, built, solution),
         "funnel": _funnel(inputs, built, solution),
         "revenue": _revenue(inputs, built, solution),
+        "coverage_gaps": _coverage_gaps(inputs, built, solution),
     }
 
 
@@ -175,7 +176,9 @@ def _funnel(inputs: StaffingInputs, built: _Build, solution: Solution) -> pd.Dat
                     "hunter_hours": unit.hunter_hours_meeting * meet
                     + unit.hunter_hours_opportunity
                     / spread
-                    * sum(meetings.get((segment_key, d, k), 0.0) for k in range(t - spread + 1, t + 1)),
+                    * sum(
+                        meetings.get((segment_key, d, k), 0.0) for k in range(t - spread + 1, t + 1)
+                    ),
                     "telesales_hours": unit.telesales_hours * meet,
                     "assistant_hours": unit.assistant_hours * meet,
                 }
@@ -187,7 +190,8 @@ def _funnel(inputs: StaffingInputs, built: _Build, solution: Solution) -> pd.Dat
 def _revenue(inputs: StaffingInputs, built: _Build, solution: Solution) -> pd.DataFrame:
     rows = []
     for d in inputs.config.directions:
-        base = inputs.base_revenue[d]
+        lost = solution.value(built.coverage_loss[d])
+        base = inputs.base_revenue[d] - lost
         new = solution.value(built.new_revenue[d])
         total = base + new
         rows.append(
@@ -195,6 +199,7 @@ def _revenue(inputs: StaffingInputs, built: _Build, solution: Solution) -> pd.Da
                 "direction": d,
                 "target": inputs.target[d],
                 "base_revenue": base,
+                "coverage_gap_loss": lost,
                 "new_business_revenue": new,
                 "total_revenue": total,
                 "shortfall": max(0.0, inputs.target[d] - total),
@@ -202,3 +207,21 @@ def _revenue(inputs: StaffingInputs, built: _Build, solution: Solution) -> pd.Da
         )
     return pd.DataFrame(rows)
 
+
+def _coverage_gaps(inputs: StaffingInputs, built: _Build, solution: Solution) -> pd.DataFrame:
+    """Clients left without their coverage in a month, and the revenue that costs."""
+    loss = {
+        (r.role, r.direction, r.month, r.segment, r.status): r.loss_per_client
+        for r in inputs.existing.itertuples(index=False)
+    }
+    rows = []
+    for key, var in built.uncovered.items():
+        count = solution.value(var)
+        if count > 1e-6:
+            role, direction, month, segment, status = key
+            rows.append((role, direction, month, segment, status, count, count * loss[key]))
+    columns = [
+        "role", "direction", "month", "segment", "status", "uncovered_clients", "lost_revenue",
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["role", "direction", "month", "segment"], ignore_index=True)

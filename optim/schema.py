@@ -50,7 +50,9 @@ class Plan(_Section):
 
     @field_validator("seasonality")
     @classmethod
-    def _seasonality_sums_to_one(cls, weights: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    def _seasonality_sums_to_one(
+        cls, weights: tuple[float, ...] | None
+    ) -> tuple[float, ...] | None:
         if weights is None:
             return None
         if any(w < 0 for w in weights):
@@ -123,14 +125,13 @@ class Funnel(_Section):
     cycle_months: int = Field(default=3, ge=0)
 
 
-CoverageOption = Literal[
-    "key_account_manager", "account_manager", "telesales", "hunter", "none"
-]
+CoverageOption = Literal["key_account_manager", "account_manager", "telesales", "hunter", "none"]
 
 
 def _default_allowed() -> dict[str, tuple[str, ...]]:
     return {
-        "key": ("key_account_manager", "account_manager", NO_COVERAGE),
+        # SPEC §1: strategic accounts go to key-account managers (or, if not worth it, nobody).
+        "key": ("key_account_manager", NO_COVERAGE),
         "active": ("key_account_manager", "account_manager", "telesales", NO_COVERAGE),
     }
 
@@ -139,15 +140,15 @@ class Coverage(_Section):
     handoff_months: int = Field(default=6, ge=0)
     max_clients: dict[str, int] = Field(default_factory=dict)
     allowed: dict[Literal["active", "key"], tuple[CoverageOption, ...]] = Field(
-        default_factory=_default_allowed
+        default_factory=_default_allowed  # type: ignore[arg-type]
     )
     max_pursued_share: float = Field(default=1.0, ge=0, le=1)
 
     @field_validator("allowed")
     @classmethod
-    def _hunters_never_farm(
-        cls, allowed: dict[str, tuple[str, ...]]
-    ) -> dict[str, tuple[str, ...]]:
+    def _hunters_never_farm(cls, allowed: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        # A status the scenario leaves out keeps its default options.
+        allowed = {**_default_allowed(), **allowed}
         for status, options in allowed.items():
             if "hunter" in options:
                 raise ValueError(
@@ -187,7 +188,7 @@ class Staffing(_Section):
     """How the staffing model is asked: meet the plan at least cost, or the best margin."""
 
     objective: Literal["min_cost", "max_margin"] = "min_cost"
-    allow_reductions: bool = True
+    allow_reductions: bool = False
 
 
 SolverName = Literal["highs", "cbc", "ortools"]

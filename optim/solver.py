@@ -191,12 +191,13 @@ def solve(model: LinearModel, options: SolveOptions, *, relax: bool = False) -> 
 def _pulp_solver(options: SolveOptions, *, mip: bool, log_path: str | None) -> Any:
     threads = options.threads or None
     if options.solver == "highs":
+        # HiGHS sizes its thread pool once per process, at the first solve, and refuses a
+        # different count later; so `threads` is left to HiGHS (documented in docs/solvers.md).
         return pulp.HiGHS(
             mip=mip,
             msg=options.log,
             timeLimit=options.time_limit,
             gapRel=options.gap,
-            threads=threads,
             random_seed=options.seed,
         )
     if options.solver == "cbc":
@@ -216,7 +217,35 @@ def _pulp_solver(options: SolveOptions, *, mip: bool, log_path: str | None) -> A
     raise SolverFailure(f"unknown solver {options.solver!r}; choose one of {', '.join(SOLVERS)}")
 
 
+_highs_banner_shown = False
+
+
+def _silence_highs_banner() -> None:
+    """HiGHS prints a copyright banner on stdout when its first solver object is made; that
+    would corrupt `--json` output, so the first one is made with stdout pointed elsewhere."""
+    global _highs_banner_shown
+    if _highs_banner_shown:
+        return
+    import os
+    import sys
+
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _highs_banner_shown = True
+
+
 def _solve_pulp(model: LinearModel, options: SolveOptions, *, relax: bool) -> Solution:
+    if options.solver == "highs" and not options.log:
+        _silence_highs_banner()
     problem = model.problem
     has_integers = bool(model.integer_variables) and not relax
     with tempfile.TemporaryDirectory() as folder:
@@ -401,3 +430,53 @@ def marginal_values(
 # ----- helpers ------------------------------------------------------------------------------
 def _clean(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+# ----- infeasibility ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Violation:
+    """A constraint that had to give way for the model to become feasible, and by how much."""
+
+    group: str
+    labels: dict[str, Any]
+    sentence: str
+    amount: float
+
+
+def conflicting_constraints(
+    model: LinearModel, options: SolveOptions, *, groups: Iterable[str], top: int = 8
+) -> tuple[Violation, ...]:
+    """The constraints of `groups` that must be relaxed, and by how much, for feasibility.
+
+    Every constraint of the named groups gets a non-negative slack; the LP relaxation then
+    minimises the total slack (each row scaled by its largest coefficient, so hours and money
+    weigh alike). The rows left with slack are where the scenario asks for the impossible.
+    The model is changed in place: build a fresh one for this.
+    """
+    wanted = set(groups)
+    slacks: list[tuple[_Row, pulp.LpVariable, float]] = []
+    for row in model.rows.values():
+        if row.group not in wanted:
+            continue
+        scale = max((abs(c) for c in row.constraint.values()), default=1.0) or 1.0
+        lower, upper = row.constraint.getLb(), row.constraint.getUb()
+        if lower is not None and upper is not None:
+            continue  # equalities define quantities; they are not what a scenario asks for
+        slack = model.var("slack")
+        row.constraint.addInPlace((scale if upper is None else -scale) * slack)
+        slacks.append((row, slack, scale))
+    model.problem.sense = pulp.LpMinimize
+    model.sense = "min"
+    model.set_objective(pulp.lpSum(s for _, s, _ in slacks))
+    solution = solve(model, options, relax=True)
+    if not solution.status.has_solution:
+        return ()
+    found = []
+    for row, slack, scale in slacks:
+        amount = solution.value(slack) * scale
+        if amount > _TOLERANCE * max(1.0, scale):
+            group = model.groups[row.group]
+            sentence = group.describe.format(**row.labels)
+            found.append(Violation(row.group, row.labels, sentence, amount))
+    found.sort(key=lambda v: -v.amount)
+    return tuple(found[:top])

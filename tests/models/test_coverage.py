@@ -68,7 +68,10 @@ def test_small_segment_rides_on_spare_capacity(solver: str) -> None:
     clients = _clients([("A", "active", 10, 1e6), ("C", "active", 100, 5_000)])
     result = solve_coverage(_config(), clients, options=SolveOptions(solver=solver))
     assert result.status is Status.OPTIMAL
-    assert _covered_by(result) == {("A", "active"): "account_manager", ("C", "active"): "account_manager"}
+    assert _covered_by(result) == {
+        ("A", "active"): "account_manager",
+        ("C", "active"): "account_manager",
+    }
     assert result.objective == pytest.approx(10e6 + 0.5e6 - 2.4e6)
 
 
@@ -131,7 +134,9 @@ def test_prospects_pursued_only_when_a_win_pays_for_the_funnel() -> None:
     # 2 x (48 dials x 2 min + 4 conv x 12 min) = 4.8 h x 1,000 = 4,800; research
     # 2 x 16 x 0.5 = 16 h x 500 = 8,000: 56,800. A: 0.2 x 1M = 200,000 > 56,800, pursue;
     # C: 0.2 x 100,000 = 20,000 < 56,800, not worth hunting.
-    clients = _clients([("A", "prospect", 7, 0.0), ("C", "prospect", 9, 0.0), ("A", "active", 1, 1e5)])
+    clients = _clients(
+        [("A", "prospect", 7, 0.0), ("C", "prospect", 9, 0.0), ("A", "active", 1, 1e5)]
+    )
     result = solve_coverage(config, clients, options=SolveOptions())
     prospects = result.frames["prospects"].set_index("segment")
     assert prospects.loc["A", "cost_per_opportunity"] == pytest.approx(56_800)
