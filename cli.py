@@ -10,6 +10,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -19,9 +20,11 @@ from rich.console import Console
 from rich.table import Table
 
 from optim import __version__
+from optim.export import export_run
 from optim.pipeline import MODELS, run_models
 from optim.progress import progress
 from optim.result import ModelResult, Status
+from optim.runs import RunError, RunNotFoundError, list_runs, load_run, write_run
 from optim.scenario import Scenario, ScenarioError, describe, load_scenario
 from optim.schema import MissingSectionError
 from optim.solver import SOLVERS, SolveOptions, SolverFailure
@@ -60,6 +63,8 @@ def _guarded(function: F) -> F:
             _fail(str(error), EXIT_BAD_INPUT)
         except SolverFailure as error:
             _fail(str(error), EXIT_FAILURE)
+        except RunError as error:  # e.g. --out names a folder that is not a run folder
+            _fail(str(error), EXIT_BAD_INPUT)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as error:
@@ -130,6 +135,7 @@ def _solve(
     quiet: bool,
     overrides: dict[str, Any],
 ) -> None:
+    started = datetime.now(UTC)
     scenario = load_scenario(scenario_path)
     if objective is not None:
         staffing = scenario.config.staffing.model_copy(update={"objective": objective})
@@ -143,14 +149,13 @@ def _solve(
         options=options,
         progress=lambda label: progress(label, enabled=show),
     )
-    from optim.runs import write_run
-
     run_dir = write_run(
         out,
         command=command,
         scenario=scenario,
         results=results,
         options=dataclasses.asdict(options),
+        started=started,
     )
     code = max(r.status.exit_code for r in results)
     if as_json:
@@ -254,8 +259,6 @@ def _demo_scenario() -> Path:
 @_guarded
 def explain(run: str, client_id: str | None, as_json: bool) -> None:
     """Explain a run: status and gap, objective breakdown, binding constraints, relaxations."""
-    from optim.runs import RunNotFoundError, load_run
-
     try:
         record = load_run(run)
     except RunNotFoundError as error:
@@ -327,9 +330,6 @@ def _explain_client(record: Any, client_id: str, *, as_json: bool) -> None:
 @_guarded
 def export(run: str, fmt: str, out: Path | None) -> None:
     """Export a run's tables as Excel, CSV, JSON or an HTML report."""
-    from optim.export import export_run
-    from optim.runs import RunNotFoundError, load_run
-
     try:
         record = load_run(run)
     except RunNotFoundError as error:
@@ -350,8 +350,6 @@ def runs() -> None:
 @_guarded
 def runs_list(as_json: bool) -> None:
     """List stored runs, newest last."""
-    from optim.runs import list_runs
-
     table = list_runs()
     if as_json:
         click.echo(table.to_json(orient="records", indent=2))
@@ -408,9 +406,9 @@ def _print_staffing(console: Console, scenario: Scenario, result: ModelResult) -
     today = scenario.team.groupby("role").size()
     table = Table(title="Headcount by month (all directions; today includes open positions)")
     table.add_column("role", no_wrap=True)
-    table.add_column("today", justify="right")
+    table.add_column("today", justify="right", no_wrap=True)
     for month in pivot.columns:
-        table.add_column(str(month), justify="right")
+        table.add_column(str(month), justify="right", no_wrap=True)
     for role, row in pivot.iterrows():
         table.add_row(str(role), str(int(today.get(role, 0))), *(f"{v:.0f}" for v in row))
     console.print(table)

@@ -11,6 +11,7 @@ runs in its own process, so peak memory is that case's own (solver child process
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import resource
 import subprocess
@@ -22,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 
 
-def run_one(scenario: Path, solver: str, time_limit: float) -> dict:
+def run_one(scenario: Path, solver: str, time_limit: float, *, no_budget: bool = False) -> dict:
     """Solve one case in this process and return its figures."""
     from models.coverage import solve_coverage
     from models.staffing import solve_staffing
@@ -31,6 +32,9 @@ def run_one(scenario: Path, solver: str, time_limit: float) -> dict:
 
     started = time.perf_counter()
     loaded = load_scenario(scenario)
+    if no_budget and loaded.config.plan is not None:
+        plan = loaded.config.plan.model_copy(update={"budget": None})
+        loaded = dataclasses.replace(loaded, config=loaded.config.model_copy(update={"plan": plan}))
     load_seconds = time.perf_counter() - started
     options = SolveOptions.from_settings(loaded.config.solver, solver=solver, time_limit=time_limit)
     coverage = solve_coverage(loaded.config, loaded.clients, options=options)
@@ -59,6 +63,7 @@ def run_one(scenario: Path, solver: str, time_limit: float) -> dict:
         "bound": staffing.bound,
         "gap": staffing.gap,
         "solve_s": staffing.solve_seconds,
+        "relaxations": [r.sentence for r in staffing.explanation.relaxations],
         "staffing_total_s": total,
         "size": staffing.details.get("size", {}),
         "peak_mb": max(own, children) / 1024,
@@ -82,11 +87,15 @@ def main() -> None:
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 100])
     parser.add_argument("--solvers", nargs="+", default=["highs", "cbc", "ortools"])
     parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument(
+        "--no-budget", action="store_true", help="drop plan.budget (min cost, no cap)"
+    )
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--solver", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.solver, args.time_limit)))
+        figures = run_one(args.one, args.solver, args.time_limit, no_budget=args.no_budget)
+        print(json.dumps(figures))
         return
 
     header = (
@@ -100,7 +109,7 @@ def main() -> None:
             command = [
                 sys.executable, __file__, "--one", str(scenario), "--solver", solver,
                 "--time-limit", str(args.time_limit),
-            ]  # fmt: skip
+            ] + (["--no-budget"] if args.no_budget else [])  # fmt: skip
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"{scale:>5g} {solver:>8} failed: {done.stderr.strip()[-300:]}")

@@ -79,7 +79,7 @@ class _Build:
     cuts: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
     meetings: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
     alloc: dict[tuple[int, str, int], pulp.LpVariable] = field(default_factory=dict)
-    shortfall: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    plan_share: Any = 1.0  # a variable only when diagnosing: the share of the plan reached
     uncovered: dict[tuple[str, str, int, str, str], pulp.LpVariable] = field(default_factory=dict)
     coverage_loss: dict[str, Any] = field(default_factory=dict)
     pay_fte: dict[tuple[str, str, int], Any] = field(default_factory=dict)
@@ -246,12 +246,16 @@ def build(
     *,
     objective: str,
     budget: float | None,
-    elastic_target: bool = False,
     win_rate_factor: float = 1.0,
 ) -> _Build:
-    """The staffing MIP; `elastic_target` lets targets fall short at a price (for diagnosis)."""
+    """The staffing MIP.
+
+    `objective` is `min_cost` or `max_margin` (the two questions analysts ask) or `max_plan`,
+    used to diagnose an infeasible plan: the largest share of the plan, split across directions
+    as the plan splits it, that can be delivered.
+    """
     config = inputs.config
-    sense = "min" if objective in ("min_cost", "min_shortfall") else "max"
+    sense = "min" if objective == "min_cost" else "max"
     b = _Build(LinearModel("staffing", sense=sense))
     _declare_groups(b.model, inputs)
     _people(b, inputs)
@@ -269,30 +273,23 @@ def build(
     }
     if budget is not None:
         b.model.add("budget", {"budget": budget}, cost <= budget)
-    if objective in ("min_cost", "min_shortfall"):
+    if objective in ("min_cost", "max_plan"):
+        if objective == "max_plan":
+            b.plan_share = b.model.var("plan_share")
         for d in config.directions:
-            if elastic_target:
-                b.shortfall[d] = b.model.var("shortfall")
-                revenue[d] = revenue[d] + b.shortfall[d]
-            b.model.add("direction_target", {"direction": d}, revenue[d] >= inputs.target[d])
+            needed = inputs.target[d] * b.plan_share
+            b.model.add("direction_target", {"direction": d}, revenue[d] >= needed)
     # One currency unit per hire or reduction breaks ties towards the plan with fewest changes.
     churn = pulp.lpSum(b.hires.values()) + pulp.lpSum(b.cuts.values())
     if objective == "min_cost":
         # Revenue lost to coverage gaps counts as a cost: gaps are a stopgap until hires
         # arrive, not a cheaper way to the plan than the coverage the coverage model chose.
-        lost = pulp.lpSum(b.coverage_loss.values())
-        b.model.set_objective(
-            cost + lost + _SHORTFALL_PRICE * pulp.lpSum(b.shortfall.values()) + churn
-        )
-    elif objective == "min_shortfall":
-        # Reach as much of the plan as possible; among those plans, the cheapest.
-        b.model.set_objective(pulp.lpSum(b.shortfall.values()) + cost * 1e-6)
+        b.model.set_objective(cost + pulp.lpSum(b.coverage_loss.values()) + churn)
+    elif objective == "max_plan":
+        b.model.set_objective(b.plan_share)
     else:
         b.model.set_objective(pulp.lpSum(revenue.values()) - cost - churn)
     return b
-
-
-_SHORTFALL_PRICE = 1e3  # per unit of revenue short: far above any personnel cost per unit
 
 
 def _declare_groups(model: LinearModel, inputs: StaffingInputs) -> None:
@@ -427,7 +424,7 @@ def _people(b: _Build, inputs: StaffingInputs) -> None:
 def _funnel(b: _Build, inputs: StaffingInputs, win_rate_factor: float) -> None:
     """Meetings per segment x direction x month, and the revenue of the clients they win."""
     config = inputs.config
-    b.new_revenue = dict.fromkeys(config.directions, 0.0)
+    b.new_revenue = {d: pulp.LpAffineExpression() for d in config.directions}
     if inputs.unit is None or config.funnel is None:
         return
     cycle = config.funnel.cycle_months
@@ -547,6 +544,13 @@ def _structure(b: _Build, inputs: StaffingInputs) -> None:
             leaders = b.pay_fte.get(("head_of_direction", d, t), 0) + _pool_share(
                 b, inputs, "head_of_direction", d, t
             )
+            # "A head in post" counts people: a part-time or shared head is still the head.
+            shared_heads = sum(
+                persons
+                for role, directions, _, persons in inputs.pools
+                if role == "head_of_direction" and d in directions
+            )
+            heads_in_post = b.persons.get(("head_of_direction", d, t), 0) + shared_heads
             # Today's team may break a ratio; the plan must mend it once a hire can arrive.
             if head is not None and head.span and t >= 1 + head.hire_lead_months:
                 sellers = pulp.lpSum(
@@ -556,7 +560,9 @@ def _structure(b: _Build, inputs: StaffingInputs) -> None:
                 )
                 b.model.add("span", labels, sellers <= head.span * leaders)
             if head is not None and _can_be_in_post(inputs, "head_of_direction", d, t):
-                b.model.add("leadership", {"role": "head_of_direction", **labels}, leaders >= 1)
+                b.model.add(
+                    "leadership", {"role": "head_of_direction", **labels}, heads_in_post >= 1
+                )
             if (
                 assistant is not None
                 and assistant.per_telesales
@@ -573,7 +579,7 @@ def _structure(b: _Build, inputs: StaffingInputs) -> None:
         director = inputs.roles.get("commercial_director")
         if director is not None and _can_be_in_post(inputs, "commercial_director", COMPANY, t):
             labels = {"role": "commercial_director", "direction": COMPANY, "month": t}
-            b.model.add("leadership", labels, b.pay_fte[("commercial_director", COMPANY, t)] >= 1)
+            b.model.add("leadership", labels, b.persons[("commercial_director", COMPANY, t)] >= 1)
 
 
 def _can_be_in_post(inputs: StaffingInputs, role_key: str, d: str, t: int) -> bool:
@@ -708,19 +714,20 @@ def diagnose_infeasible(inputs: StaffingInputs, options: SolveOptions) -> tuple[
             reachable_at_any_cost = False
     budgets = [budget] if reachable_at_any_cost or budget is None else [budget, None]
     for limit in budgets:
-        elastic = build(inputs, objective="min_shortfall", budget=limit, elastic_target=True)
-        solution = solve(elastic.model, options)
+        largest = build(inputs, objective="max_plan", budget=limit)
+        solution = solve(largest.model, options)
         if not solution.status.has_solution:
             continue
-        short = sum(solution.value(v) for v in elastic.shortfall.values())
+        reachable = target * min(1.0, solution.value(largest.plan_share))
         where = "within the budget" if limit is not None else "this year at any cost"
         found.append(
             Relaxation(
                 "plan.revenue_target" if limit is not None or budget is None else "plan (any cost)",
                 target,
-                target - short,
-                f"{where}, the most the plan can be is {target - short:,.0f} "
-                f"({short:,.0f} below the target of {target:,.0f}){_caveat(solution)}",
+                reachable,
+                f"{where}, the most the plan can be is {reachable:,.0f} "
+                f"({target - reachable:,.0f} below the target of {target:,.0f}, split across "
+                f"directions as the plan splits it){_caveat(solution)}",
             )
         )
     if not found:

@@ -74,6 +74,19 @@ def _hiring(inputs: StaffingInputs, built: _Build, solution: Solution) -> pd.Dat
                 "hiring_cost": count * role.hire_cost,
             }
         )
+    for (role_key, d), count in inputs.openings.items():
+        role = inputs.roles[role_key]
+        rows.append(
+            {
+                "role": role_key,
+                "direction": d,
+                "start_month": min(1 + role.hire_lead_months, inputs.config.months),
+                "open_by_month": 0,  # open today
+                "hires": count,
+                "kind": "open position",
+                "hiring_cost": 0.0,
+            }
+        )
     for (role_key, d, t), var in built.cuts.items():
         count = round(solution.value(var))
         if count > 0:

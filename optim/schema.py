@@ -72,7 +72,6 @@ class Role(_Section):
     variable_share: float = Field(default=0.0, ge=0, le=1)
     span: float | None = Field(default=None, gt=0)
     per_telesales: float | None = Field(default=None, ge=0)
-    remote_effect: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("ramp")
     @classmethod
@@ -195,7 +194,7 @@ SolverName = Literal["highs", "cbc", "ortools"]
 
 
 class SolverSettings(_Section):
-    name: SolverName = "highs"
+    name: SolverName = "ortools"
     time_limit: float = Field(default=60.0, gt=0)
     gap: float = Field(default=0.001, ge=0)
     threads: int = Field(default=0, ge=0)

@@ -37,7 +37,7 @@ class SolverFailure(RuntimeError):
 class SolveOptions:
     """Solver knobs shared by every model (SPEC §5 common options)."""
 
-    solver: SolverName = "highs"
+    solver: SolverName = "ortools"
     time_limit: float = 60.0
     gap: float = 0.001
     threads: int = 0  # 0 = the solver's default
@@ -123,10 +123,11 @@ class LinearModel:
         if group not in self.groups:
             raise KeyError(f"constraint group {group} not declared")
         if not isinstance(constraint, pulp.LpConstraint):
-            # A comparison that collapsed to a bool means no variable appears in it.
+            # A comparison without variables collapsed to a bool: true adds nothing; false is
+            # kept as "0 >= 1" so the solver reports the model infeasible, with this group.
             if constraint:
                 return
-            raise ValueError(f"constraint {group} {dict(labels)} can never hold")
+            constraint = pulp.LpConstraint(pulp.LpAffineExpression(), pulp.LpConstraintGE, rhs=1)
         self._count += 1
         name = f"{_clean(group)}_{self._count}"
         self.problem.addConstraint(constraint, name=name)
@@ -188,12 +189,27 @@ def solve(model: LinearModel, options: SolveOptions, *, relax: bool = False) -> 
     return replace(solution, seconds=time.perf_counter() - started)
 
 
+class _HighsWithOffset(pulp.HiGHS):
+    """PuLP's HiGHS interface, also handing HiGHS the objective's constant.
+
+    Without it HiGHS measures its relative MIP gap against the objective less its constant
+    (today's payroll, say), so it would stop later than asked, or never, on a plan whose cost
+    is mostly fixed.
+    """
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:
+        super().buildSolverModel(lp)
+        constant = float(lp.objective.constant) if lp.objective is not None else 0.0
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        lp.solverModel.changeObjectiveOffset(sign * constant)
+
+
 def _pulp_solver(options: SolveOptions, *, mip: bool, log_path: str | None) -> Any:
     threads = options.threads or None
     if options.solver == "highs":
         # HiGHS sizes its thread pool once per process, at the first solve, and refuses a
         # different count later; so `threads` is left to HiGHS (documented in docs/solvers.md).
-        return pulp.HiGHS(
+        return _HighsWithOffset(
             mip=mip,
             msg=options.log,
             timeLimit=options.time_limit,
@@ -264,7 +280,10 @@ def _read_pulp_status(
     model: LinearModel, options: SolveOptions, log: str, has_integers: bool
 ) -> tuple[Status, float | None, float | None, str]:
     problem = model.problem
-    objective = pulp.value(problem.objective) if problem.objective is not None else 0.0
+    # An objective without terms (nothing to decide) is worth its constant; PuLP says None.
+    objective = pulp.value(problem.objective) if problem.objective is not None else None
+    if objective is None:
+        objective = float(problem.objective.constant) if problem.objective is not None else 0.0
     if options.solver == "highs":
         import highspy
 
@@ -273,11 +292,10 @@ def _read_pulp_status(
         ok = highspy.HighsModelStatus
         info = highs.getInfo()
         has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        # PuLP hands HiGHS the objective without its constant, negated when maximising.
-        offset = float(problem.objective.constant) if problem.objective is not None else 0.0
+        # PuLP hands HiGHS the objective negated when maximising (the offset is ours).
         sign = -1.0 if model.sense == "max" else 1.0
         raw_bound = info.mip_dual_bound if has_integers else None
-        bound = None if raw_bound is None else sign * raw_bound + offset
+        bound = None if raw_bound is None else sign * raw_bound
         if code == ok.kOptimal:
             return Status.OPTIMAL, objective, _finite(bound, objective), "optimal"
         if code in (ok.kInfeasible, ok.kUnboundedOrInfeasible):
@@ -292,19 +310,26 @@ def _read_pulp_status(
         return Status.INFEASIBLE, None, None, "infeasible"
     if problem.status == pulp.LpStatusUnbounded:
         return Status.UNBOUNDED, None, None, "unbounded"
+    bound = _cbc_bound(log, objective)
     if problem.sol_status == pulp.LpSolutionOptimal and "Stopped on time" not in log:
-        bound = _cbc_bound(log)
         return Status.OPTIMAL, objective, bound if bound is not None else objective, "optimal"
     if problem.sol_status in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
-        return Status.FEASIBLE, objective, _cbc_bound(log), "stopped at the time limit"
+        return Status.FEASIBLE, objective, bound, "stopped at the time limit"
     return Status.ERROR, None, None, pulp.LpStatus.get(problem.status, "unknown")
 
 
-def _cbc_bound(log: str) -> float | None:
-    match = re.search(r"Lower bound:\s*([-\d.eE+]+)", log) or re.search(
-        r"Upper bound:\s*([-\d.eE+]+)", log
-    )
-    return float(match.group(1)) if match else None
+def _cbc_bound(log: str, objective: float | None) -> float | None:
+    """CBC's best bound from its log, in the same terms as PuLP's objective.
+
+    CBC reports objective and bound without the objective's constant; the difference between
+    PuLP's objective and CBC's "Objective value" restores it.
+    """
+    bound = re.search(r"Lower bound:\s*([-\d.eE+]+)", log)
+    value = re.search(r"Objective value:\s*([-\d.eE+]+)", log)
+    if bound is None:
+        return None
+    offset = objective - float(value.group(1)) if value and objective is not None else 0.0
+    return float(bound.group(1)) + offset
 
 
 def _finite(value: float | None, fallback: float | None) -> float | None:

@@ -1,0 +1,158 @@
+"""The optim command line: exit codes, outputs, errors, explanations (SPEC §5)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+
+TINY = Path(__file__).resolve().parent.parent / "data" / "fixtures" / "tiny"
+
+
+def _copy_tiny(tmp_path: Path, **changes: Any) -> Path:
+    """The hand-solved tiny fixture, with dotted YAML keys changed."""
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    path = folder / "scenario.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for dotted, value in changes.items():
+        node = data
+        *parents, last = dotted.split(".")
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_validate_prints_what_was_read() -> None:
+    result = _run("validate", str(TINY))
+    assert result.exit_code == 0
+    assert "prospect 2" in result.output
+    assert "key 1" in result.output
+    assert "hunter 1" in result.output
+
+
+def test_validate_lists_every_problem_with_file_row_and_column(tmp_path: Path) -> None:
+    folder = _copy_tiny(tmp_path)
+    clients = (folder / "clients.csv").read_text(encoding="utf-8")
+    clients = clients.replace("A2,АО «Актив-2»,S,main", "A2,АО «Актив-2»,Z,main")
+    clients = clients.replace(
+        "N1,New Co,S,main,Moscow,new,3000000", "N1,New Co,S,main,Moscow,new,-5"
+    )
+    (folder / "clients.csv").write_text(clients, encoding="utf-8")
+    result = _run("validate", str(folder))
+    assert result.exit_code == 2
+    assert "clients.csv, row 4, column segment" in result.output
+    assert "clients.csv, row 5, column revenue_last_year" in result.output
+
+
+def test_staff_writes_every_table_and_the_workbook(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = _run("staff", str(TINY), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    for name in ("headcount", "hiring", "budget", "funnel", "coverage"):
+        assert (out / f"{name}.csv").exists()
+    sheets = openpyxl.load_workbook(out / "plan.xlsx", read_only=True).sheetnames
+    for sheet in ("Summary", "Headcount", "Hiring", "Budget", "Funnel", "Coverage", "Explanation"):
+        assert sheet in sheets
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert {m["model"]: m["status"] for m in run["models"]}["staffing"] == "optimal"
+    budget = pd.read_csv(out / "budget.csv", encoding="utf-8-sig")
+    # The README of the fixture works this out by hand: the team today, nobody hired.
+    assert budget["total_cost"].sum() == pytest.approx(11_280_000)
+
+
+def test_budget_one_unit_short_is_infeasible_with_a_diagnosis(tmp_path: Path) -> None:
+    folder = _copy_tiny(tmp_path, **{"plan.budget": 11_279_999})
+    out = tmp_path / "run"
+    result = _run("staff", str(folder), "--out", str(out))
+    assert result.exit_code == 3
+    assert "11,280,000" in result.output  # the budget that would do
+    explained = _run("explain", str(out))
+    assert explained.exit_code == 0
+    assert "infeasible" in explained.output
+    assert "budget of 11,280,000" in explained.output
+
+
+def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    folder = _copy_tiny(tmp_path)
+    (folder / "team.csv").write_text("rep_id,name,role\nR1,Ann,wizard\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = _run("staff", str(folder), "--out", str(out))
+    assert result.exit_code == 2
+    assert "team.csv, row 2, column role" in result.output
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny"]
+
+
+def test_missing_section_is_bad_input_for_the_command_that_needs_it(tmp_path: Path) -> None:
+    folder = _copy_tiny(tmp_path)
+    data = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    del data["plan"]
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert _run("coverage", str(folder), "--out", str(tmp_path / "c")).exit_code == 0
+    result = _run("staff", str(folder), "--out", str(tmp_path / "s"))
+    assert result.exit_code == 2
+    assert "scenario.yaml needs plan" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_json_output_is_machine_readable(tmp_path: Path) -> None:
+    result = _run("staff", str(TINY), "--out", str(tmp_path / "run"), "--json")
+    payload = json.loads(result.output)
+    assert payload["exit_code"] == 0
+    assert [r["model"] for r in payload["results"]] == ["coverage", "staffing"]
+    assert payload["results"][1]["gap"] == 0.0
+
+
+def test_explain_a_client(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _run("staff", str(TINY), "--out", str(out))
+    result = _run("explain", str(out), "--client", "A2")
+    assert result.exit_code == 0
+    assert "covered_by: account_manager" in result.output
+    missing = _run("explain", str(out), "--client", "NOPE")
+    assert missing.exit_code == 2
+
+
+def test_same_seed_same_plan(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        _run("staff", str(TINY), "--out", str(tmp_path / name), "--seed", "3")
+    for table in ("headcount", "hiring", "funnel", "budget"):
+        first = (tmp_path / "a" / f"{table}.csv").read_bytes()
+        assert first == (tmp_path / "b" / f"{table}.csv").read_bytes()
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc", "ortools"])
+def test_every_solver_gives_the_hand_computed_plan(tmp_path: Path, solver: str) -> None:
+    out = tmp_path / solver
+    result = _run("staff", str(TINY), "--out", str(out), "--solver", solver, "--quiet")
+    assert result.exit_code == 0
+    budget = pd.read_csv(out / "budget.csv", encoding="utf-8-sig")
+    assert budget["total_cost"].sum() == pytest.approx(11_280_000)
+
+
+def test_plan_without_argument_runs_the_demo(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = _run("plan", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["company"] == "Demo Industrial Supply"
+    assert {m["model"]: m["status"] for m in run["models"]} == {
+        "coverage": "optimal",
+        "staffing": "optimal",
+    }
