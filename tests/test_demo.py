@@ -127,7 +127,9 @@ def test_demo_team_shape() -> None:
     assert team[["lat", "lon"]].notna().all().all()
 
 
-def test_demo_team_respects_span_and_assistant_ratio() -> None:
+def test_demo_team_keeps_the_ratio_and_is_at_most_one_seller_over_span() -> None:
+    # Today's heads each carry one seller more than the span allows in some directions: the
+    # plan has to mend that (a head hired once the lead time allows), as real plans do.
     config = read_config(DEMO)
     team = read_team(DEMO)
     in_direction = team[team["direction"] != ""]
@@ -138,7 +140,8 @@ def test_demo_team_respects_span_and_assistant_ratio() -> None:
     span = config.roles["head_of_direction"].span
     ratio = config.roles["assistant"].per_telesales
     assert span is not None and ratio is not None
-    assert (sellers <= span * fte["head_of_direction"]).all()
+    assert (sellers <= span * fte["head_of_direction"] + 1).all()
+    assert (sellers > span * fte["head_of_direction"]).any()
     assert (fte["assistant"] >= ratio * fte["telesales"]).all()
 
 
