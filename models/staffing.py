@@ -257,7 +257,7 @@ def build(
     config = inputs.config
     sense = "min" if objective == "min_cost" else "max"
     b = _Build(LinearModel("staffing", sense=sense))
-    _declare_groups(b.model, inputs)
+    _declare_groups(b.model, inputs, objective=objective)
     _people(b, inputs)
     _funnel(b, inputs, win_rate_factor)
     _capacity(b, inputs, win_rate_factor)
@@ -271,14 +271,18 @@ def build(
     revenue = {
         d: inputs.base_revenue[d] - b.coverage_loss[d] + b.new_revenue[d] for d in config.directions
     }
+    # Money rows are stated in millions and each target row relative to its target, so that
+    # coefficients stay near 1 whatever the size of the company (solvers need that).
     if budget is not None:
-        b.model.add("budget", {"budget": budget}, cost <= budget)
+        b.model.add("budget", {"budget": budget}, cost * (1 / MILLION) <= budget / MILLION)
     if objective in ("min_cost", "max_plan"):
         if objective == "max_plan":
             b.plan_share = b.model.var("plan_share")
         for d in config.directions:
-            needed = inputs.target[d] * b.plan_share
-            b.model.add("direction_target", {"direction": d}, revenue[d] >= needed)
+            scale = inputs.target[d] or 1.0
+            labels = {"direction": d, "target": scale}
+            share = b.plan_share if inputs.target[d] else 0.0
+            b.model.add("direction_target", labels, revenue[d] * (1 / scale) >= share)
     # One currency unit per hire or reduction breaks ties towards the plan with fewest changes.
     churn = pulp.lpSum(b.hires.values()) + pulp.lpSum(b.cuts.values())
     if objective == "min_cost":
@@ -292,8 +296,10 @@ def build(
     return b
 
 
-def _declare_groups(model: LinearModel, inputs: StaffingInputs) -> None:
+def _declare_groups(model: LinearModel, inputs: StaffingInputs, *, objective: str) -> None:
     currency = inputs.config.currency
+    # A cost-minimising plan is improved by saving; a margin-maximising one by adding.
+    worth = "would save" if objective == "min_cost" else "would add"
 
     def person_hours(labels: Mapping[str, Any]) -> float:
         role = inputs.roles[labels["role"]]
@@ -303,14 +309,19 @@ def _declare_groups(model: LinearModel, inputs: StaffingInputs) -> None:
         ConstraintGroup(
             "capacity",
             "{role} hours in {direction}, month {month}: work needed <= hours available",
-            marginal="one more {role} in {direction} in month {month} is worth {value} " + currency,
+            marginal="one more {role} in {direction} in month {month} "
+            + worth
+            + " ~{value} "
+            + currency,
             unit="person-month",
             per_unit=person_hours,
         ),
         ConstraintGroup(
             "max_clients",
             "{role} in {direction}, month {month}: clients <= coverage.max_clients per person",
-            marginal="one more {role} in {direction} in month {month} (client limit) is worth "
+            marginal="one more {role} in {direction} in month {month} (client limit) "
+            + worth
+            + " ~"
             "{value} " + currency,
             unit="person-month",
             per_unit=lambda labels: labels["max_clients"],
@@ -320,26 +331,29 @@ def _declare_groups(model: LinearModel, inputs: StaffingInputs) -> None:
             "{direction}: in-year revenue >= its share of the plan",
             marginal="each extra 1M of plan in {direction} costs {value} " + currency,
             unit="1M of plan",
-            per_unit=lambda labels: MILLION,
+            per_unit=lambda labels: MILLION / labels["target"],
         ),
         ConstraintGroup(
             "budget",
             "personnel cost for the year <= plan.budget",
             marginal="+1M of budget buys {value} " + currency + " of in-year margin",
             unit="1M of budget",
-            per_unit=lambda labels: MILLION,
         ),
         ConstraintGroup(
             "prospects",
             "{segment} opportunities in {direction} <= prospects hunters may pursue",
-            marginal="one more {segment} prospect to pursue in {direction} is worth {value} "
+            marginal="one more {segment} prospect to pursue in {direction} "
+            + worth
+            + " ~{value} "
             + currency,
             unit="prospect",
         ),
         ConstraintGroup(
             "span",
             "heads of direction in {direction}, month {month}: sellers <= span x heads",
-            marginal="one more seller per head in {direction}, month {month} is worth {value} "
+            marginal="one more seller per head in {direction}, month {month} "
+            + worth
+            + " ~{value} "
             + currency,
             unit="seller",
         ),
@@ -351,8 +365,16 @@ def _declare_groups(model: LinearModel, inputs: StaffingInputs) -> None:
             "assistant_ratio",
             "assistants in {direction}, month {month} >= per_telesales x telesales",
             marginal="lowering the assistant ratio in {direction}, month {month} by one "
-            "telesales' worth is worth {value} " + currency,
+            "telesales " + worth + " ~{value} " + currency,
             unit="telesales",
+        ),
+        ConstraintGroup(
+            "pipeline",
+            "{segment} meetings in {direction}, month {month} (deals close next year) >= the "
+            "year's monthly average, so next year starts with a pipeline",
+            marginal="keeping the {segment} pipeline in {direction} in month {month} costs "
+            "{value} " + currency + " per meeting",
+            unit="meeting",
         ),
         ConstraintGroup("pool", "{role} shared across directions, month {month}: split <= fte"),
         ConstraintGroup("reductions", "{role} in {direction}: reductions <= people today"),
@@ -428,18 +450,27 @@ def _funnel(b: _Build, inputs: StaffingInputs, win_rate_factor: float) -> None:
     if inputs.unit is None or config.funnel is None:
         return
     cycle = config.funnel.cycle_months
+    keep_pipeline = config.funnel.keep_pipeline
     for (segment_key, d), pursued in sorted(inputs.pursued.items()):
         segment = config.segments[segment_key]
         win = min(1.0, segment.win_rate * win_rate_factor)
         opportunities = []
         revenue = []
+        in_year: list[pulp.LpVariable] = []
+        next_year: list[tuple[int, pulp.LpVariable]] = []
         for t in inputs.months:
             won_month = t + cycle
-            if won_month >= config.months:  # a client won in the last month earns nothing in-year
+            # A client won in the last month earns nothing in-year: such meetings only build
+            # next year's pipeline, booked when funnel.keep_pipeline asks for it.
+            if won_month >= config.months and not keep_pipeline:
                 continue
             meet = b.model.var("meetings")
             b.meetings[segment_key, d, t] = meet
             opportunities.append(inputs.unit.opportunities * meet)
+            if won_month >= config.months:
+                next_year.append((t, meet))
+                continue
+            in_year.append(meet)
             share = in_year_revenue_share(won_month, config.months)
             revenue.append(segment.avg_deal * share * win * inputs.unit.opportunities * meet)
         if not opportunities:
@@ -449,6 +480,11 @@ def _funnel(b: _Build, inputs: StaffingInputs, win_rate_factor: float) -> None:
             {"segment": segment_key, "direction": d},
             pulp.lpSum(opportunities) <= pursued,
         )
+        if in_year:
+            average = pulp.lpSum(in_year) * (1.0 / len(in_year))
+            for t, meet in next_year:
+                labels = {"segment": segment_key, "direction": d, "month": t}
+                b.model.add("pipeline", labels, meet >= average)
         b.new_revenue[d] = b.new_revenue[d] + pulp.lpSum(revenue)
 
 
@@ -651,8 +687,12 @@ def solve_staffing(
     breakdown = {
         "payroll": float(budget_frame["payroll_cost"].sum()),
         "hiring and backfill": float(budget_frame["hiring_cost"].sum()),
-        "revenue of today's clients": float(revenue_frame["base_revenue"].sum()),
-        "of which lost to coverage gaps": float(revenue_frame["coverage_gap_loss"].sum()),
+        "revenue of today's clients, after coverage gaps": float(
+            revenue_frame["base_revenue"].sum()
+        ),
+        "revenue lost to coverage gaps until hires arrive": float(
+            revenue_frame["coverage_gap_loss"].sum()
+        ),
         "revenue of new clients": float(revenue_frame["new_business_revenue"].sum()),
     }
     total_cost = breakdown["payroll"] + breakdown["hiring and backfill"]

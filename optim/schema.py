@@ -122,6 +122,7 @@ class Funnel(_Section):
     hunter_hours_per_meeting: float = Field(ge=0)
     hunter_hours_per_opportunity: float = Field(ge=0)
     cycle_months: int = Field(default=3, ge=0)
+    keep_pipeline: bool = False
 
 
 CoverageOption = Literal["key_account_manager", "account_manager", "telesales", "hunter", "none"]

@@ -186,6 +186,12 @@ def solve(model: LinearModel, options: SolveOptions, *, relax: bool = False) -> 
         raise
     except Exception as error:  # solver libraries raise many types; all mean the same to users
         raise SolverFailure(f"{options.label} failed on the {model.name} model: {error}") from error
+    if solution.status is Status.ERROR and options.solver == "ortools":
+        # SCIP gives up on some badly conditioned LPs ("numerical troubles"); HiGHS is asked
+        # instead, and the result says which solver answered and why.
+        retry = solve(model, replace(options, solver="highs"), relax=relax)
+        note = f"OR-Tools SCIP failed ({solution.message}); answered by {retry.solver}"
+        return replace(retry, message=note, seconds=time.perf_counter() - started)
     return replace(solution, seconds=time.perf_counter() - started)
 
 

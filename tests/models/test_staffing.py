@@ -41,6 +41,7 @@ TINY = {
         "hunter_hours_per_meeting": 2,
         "hunter_hours_per_opportunity": 5,
         "cycle_months": 0,
+        "keep_pipeline": False,  # the hand count is of this year's deals only
     },
     "coverage": {"handoff_months": 6},
     "staffing": {"allow_reductions": False},
