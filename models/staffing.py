@@ -24,7 +24,7 @@ import pulp
 
 from models.coverage import handoff_share, option_rates
 from optim.funnel import PerMeeting, in_year_revenue_share, per_meeting
-from optim.result import Explanation, ModelResult, Relaxation, Status
+from optim.result import Explanation, Marginal, ModelResult, Relaxation, Status
 from optim.roles import availability, ramp_share
 from optim.schema import (
     NO_COVERAGE,
@@ -682,6 +682,9 @@ def solve_staffing(
         ],
         fix_integers=objective == "max_margin",
     )
+    budget_value = _budget_marginal(inputs, options, solution, built)
+    if budget_value is not None:
+        marginals = (budget_value, *marginals)
     budget_frame = frames["budget"]
     revenue_frame = frames["revenue"]
     breakdown = {
@@ -726,6 +729,35 @@ def solve_staffing(
         sense=sense,
         details={"size": built.model.size(), "objective": objective},
     )
+
+
+def _budget_marginal(
+    inputs: StaffingInputs, options: SolveOptions, solution: Solution, built: _Build
+) -> Marginal | None:
+    """What more budget buys when the budget binds a margin-maximising plan.
+
+    With whole people the margin is a step function of the budget, so the LP dual says little;
+    the plan is re-solved with the budget 1% higher and the gain is given per 1M.
+    """
+    config = inputs.config
+    assert config.plan is not None
+    budget = config.plan.budget
+    if config.staffing.objective != "max_margin" or budget is None or budget <= 0:
+        return None
+    cost = solution.value(built.total_cost)
+    if cost < budget * 0.99:  # more than 1% of the budget unspent: it does not bind
+        return None
+    step = budget * 0.01
+    richer = build(inputs, objective="max_margin", budget=budget + step)
+    better = solve(richer.model, options)
+    if not better.status.has_solution or better.objective is None or solution.objective is None:
+        return None
+    per_million = (better.objective - solution.objective) / step * MILLION
+    sentence = (
+        f"the budget binds: +1M of budget buys ~{per_million:,.0f} {config.currency} of in-year "
+        f"margin (re-solved with the budget 1% higher, {budget + step:,.0f})"
+    )
+    return Marginal("budget", {"budget": budget}, sentence, per_million, "1M of budget", 0.0)
 
 
 def diagnose_infeasible(inputs: StaffingInputs, options: SolveOptions) -> tuple[Relaxation, ...]:
