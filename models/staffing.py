@@ -23,6 +23,7 @@ import pandas as pd
 import pulp
 
 from models.coverage import handoff_share, option_rates
+from models.staffing_by_direction import Part, solve_by_direction
 from optim.funnel import PerMeeting, in_year_revenue_share, per_meeting
 from optim.result import Explanation, Marginal, ModelResult, Relaxation, Status
 from optim.roles import availability, ramp_share
@@ -636,55 +637,87 @@ def solve_staffing(
     *,
     options: SolveOptions,
     diagnose: bool = True,
+    by_direction: bool = True,
 ) -> ModelResult:
-    """Size the team month by month; explain the answer or, if infeasible, what would fix it."""
+    """Size the team month by month; explain the answer or, if infeasible, what would fix it.
+
+    `by_direction` solves independent groups of directions one by one when that is exact
+    (models/staffing_by_direction.py); switch it off to solve the whole model at once.
+    """
     inputs = prepare(config, clients, team, coverage, prospects)
     assert config.plan is not None
     objective = config.staffing.objective
-    built = build(inputs, objective=objective, budget=config.plan.budget)
-    solution = solve(built.model, options)
-    sense = built.model.sense
-    if not solution.status.has_solution:
-        relaxations = (
-            diagnose_infeasible(inputs, options)
-            if diagnose and solution.status is Status.INFEASIBLE
-            else ()
-        )
-        headline = f"Staffing: {solution.status.value} ({solution.message})"
-        return ModelResult(
-            "staffing",
-            solution.status,
-            None,
-            None,
-            solution.seconds,
-            solution.solver,
-            {},
-            Explanation(headline, relaxations=relaxations),
-            sense=sense,
-            details={"size": built.model.size(), "objective": objective},
-        )
+    parts = solve_by_direction(inputs, options) if by_direction else None
+    if parts is None:
+        built = build(inputs, objective=objective, budget=config.plan.budget)
+        solution = solve(built.model, options)
+        if not solution.status.has_solution:
+            relaxations = (
+                diagnose_infeasible(inputs, options)
+                if diagnose and solution.status is Status.INFEASIBLE
+                else ()
+            )
+            headline = f"Staffing: {solution.status.value} ({solution.message})"
+            return ModelResult(
+                "staffing",
+                solution.status,
+                None,
+                None,
+                solution.seconds,
+                solution.solver,
+                {},
+                Explanation(headline, relaxations=relaxations),
+                sense=built.model.sense,
+                details={"size": built.model.size(), "objective": objective},
+            )
+        parts = [(inputs, built, solution)]
+    return _report(inputs, parts, options)
 
+
+_EXPLAINED_GROUPS = (
+    "capacity",
+    "max_clients",
+    "direction_target",
+    "budget",
+    "prospects",
+    "span",
+    "assistant_ratio",
+)
+
+
+def _report(inputs: StaffingInputs, parts: list[Part], options: SolveOptions) -> ModelResult:
+    """The result of a solved plan, solved whole or as independent groups of directions."""
     from models.staffing_tables import staffing_frames
 
-    frames = staffing_frames(inputs, built, solution)
-    marginals = marginal_values(
-        built.model,
-        solution,
-        options,
-        groups=[
-            "capacity",
-            "max_clients",
-            "direction_target",
-            "budget",
-            "prospects",
-            "span",
-            "assistant_ratio",
-        ],
-        fix_integers=objective == "max_margin",
+    config = inputs.config
+    objective = config.staffing.objective
+    tables = [staffing_frames(part, built, solution) for part, built, solution in parts]
+    frames = {name: pd.concat([t[name] for t in tables], ignore_index=True) for name in tables[0]}
+    found: list[Marginal] = []
+    for _part, built, solution in parts:
+        found += marginal_values(
+            built.model,
+            solution,
+            options,
+            groups=_EXPLAINED_GROUPS,
+            fix_integers=objective == "max_margin",
+        )
+    marginals = tuple(sorted(found, key=lambda m: -m.value_per_unit)[:12])
+    if len(parts) == 1:
+        _, built, solution = parts[0]
+        budget_value = _budget_marginal(inputs, options, solution, built)
+        if budget_value is not None:
+            marginals = (budget_value, *marginals)
+    solutions = [solution for _, _, solution in parts]
+    status = (
+        Status.OPTIMAL if all(s.status is Status.OPTIMAL for s in solutions) else Status.FEASIBLE
     )
-    budget_value = _budget_marginal(inputs, options, solution, built)
-    if budget_value is not None:
-        marginals = (budget_value, *marginals)
+    objective_value = sum(s.objective or 0.0 for s in solutions)
+    bounds = [s.bound for s in solutions]
+    bound = sum(b for b in bounds if b is not None) if None not in bounds else None
+    sizes = [built.model.size() for _, built, _ in parts]
+    size = {key: sum(s[key] for s in sizes) for key in sizes[0]}
+
     budget_frame = frames["budget"]
     revenue_frame = frames["revenue"]
     breakdown = {
@@ -702,13 +735,18 @@ def solve_staffing(
     goal = (
         "least personnel cost that meets the plan"
         if objective == "min_cost"
-        else ("most in-year margin within the budget")
+        else "most in-year margin within the budget"
     )
     headline = (
-        f"Staffing: {solution.status.value} ({goal}); personnel cost {total_cost:,.0f} "
+        f"Staffing: {status.value} ({goal}); personnel cost {total_cost:,.0f} "
         f"{config.currency}, revenue {float(revenue_frame['total_revenue'].sum()):,.0f}"
     )
     notes = []
+    if len(parts) > 1:
+        notes.append(
+            f"Solved as {len(parts)} independent groups of directions (directions share only "
+            "the budget, which the plans fit in, and people who work for several of them)."
+        )
     if objective == "min_cost":
         notes.append(
             "Marginal values come from the continuous relaxation (people in fractions): "
@@ -719,15 +757,15 @@ def solve_staffing(
         notes.append(f"{row.direction} falls {row.shortfall:,.0f} short of its plan")
     return ModelResult(
         model="staffing",
-        status=solution.status,
-        objective=solution.objective,
-        bound=solution.bound,
-        solve_seconds=solution.seconds,
-        solver=solution.solver,
+        status=status,
+        objective=objective_value,
+        bound=bound,
+        solve_seconds=sum(s.seconds for s in solutions),
+        solver=solutions[0].solver,
         frames=frames,
         explanation=Explanation(headline, breakdown, marginals, notes=tuple(notes)),
-        sense=sense,
-        details={"size": built.model.size(), "objective": objective},
+        sense=parts[0][1].model.sense,
+        details={"size": size, "objective": objective, "groups": len(parts)},
     )
 
 

@@ -135,7 +135,7 @@ def _budget(inputs: StaffingInputs, built: _Build, solution: Solution) -> pd.Dat
     rows = []
     pool_cost: dict[tuple[str, str], float] = {}
     for role_key, directions, fte, _ in inputs.pools:
-        label = "shared" if len(directions) > 1 else directions[0]
+        label = ";".join(directions)  # people shared by these directions
         key = (role_key, label)
         pool_cost[key] = pool_cost.get(key, 0.0) + inputs.roles[role_key].monthly_cost * fte
     for (role_key, d, t), payroll in built.payroll.items():

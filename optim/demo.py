@@ -110,7 +110,7 @@ TEAM_PER_DIRECTION = {  # telesales and assistants keep assistant.per_telesales 
         "assistant": 2,
     },
 }
-SHARED_POOL_PER_SCALE = {"telesales": 2, "assistant": 1}  # direction empty = any direction
+SHARED_POOL_PER_SCALE = {"telesales": 2, "assistant": 1}  # working for a group of directions
 OPEN_POSITION_SHARE = 0.045  # of the people below head level; listed with an empty name
 PART_TIME_SHARE = 0.15  # of telesales (a part-time assistant could break the ratio)
 PART_TIME_FTE = (0.5, 0.6, 0.75, 0.8)
@@ -562,10 +562,16 @@ def _team(rng: np.random.Generator, directions: list[str], scale: float) -> pd.D
         for role, count in crew.items():
             roles += [role] * count
             homes += [direction] * count
+    # Shared people work for every direction of one group of four (energy_01, construction_01,
+    # ...): in the demo that is the whole company, written as an empty direction (= any).
+    kinds = len(DIRECTION_KINDS)
+    groups = [directions[i : i + kinds] for i in range(0, len(directions), kinds)]
     for role, per_scale in SHARED_POOL_PER_SCALE.items():
         count = _round_half_up(per_scale * scale)
         roles += [role] * count
-        homes += [""] * count
+        for k in range(count):
+            group = groups[k % len(groups)]
+            homes.append("" if len(groups) == 1 else ";".join(group))
 
     n = len(roles)
     team = pd.DataFrame({"role": roles, "direction": homes})
