@@ -454,6 +454,10 @@ def generate_scenario(out_dir: Path, *, scale: float = 1.0, seed: int = 0) -> Pa
     clients = _clients(rng, directions, weights, scale)
     _assign_owners(rng, clients, team)
     figures = plan_figures(clients, team)
+    if len(directions) > len(DIRECTION_KINDS):
+        # Many directions of one kind differ by chance; each gets the plan its own clients can
+        # carry (its share of the base), so that no direction is out of reach by the draw.
+        weights = base_shares(clients, directions)
     config = _config(directions, weights, figures)
     ScenarioConfig.model_validate(config)  # the generator never writes an invalid scenario
 
@@ -488,6 +492,20 @@ def direction_plan(scale: float) -> tuple[list[str], list[float]]:
     raw = np.array([DIRECTION_WEIGHTS[i % len(DIRECTION_WEIGHTS)] for i in range(count)])
     units = _largest_remainder(raw / raw.sum(), SHARE_UNITS)
     return names, [int(u) / SHARE_UNITS for u in units]
+
+
+def base_shares(clients: pd.DataFrame, directions: list[str]) -> list[float]:
+    """Each direction's share of the base if covered; shares add up to 1 exactly."""
+    retention = clients["segment"].map(
+        {s: e["retention"]["covered"] for s, e in SEGMENT_ECONOMICS.items()}
+    )
+    growth = clients["segment"].map(
+        {s: e["growth"]["covered"] for s, e in SEGMENT_ECONOMICS.items()}
+    )
+    base = (clients["revenue_last_year"] * retention * (1 + growth)).groupby(clients["direction"])
+    raw = base.sum().reindex(directions, fill_value=0.0).to_numpy(dtype=float)
+    units = _largest_remainder(raw / raw.sum(), SHARE_UNITS)
+    return [int(u) / SHARE_UNITS for u in units]
 
 
 def plan_figures(clients: pd.DataFrame, team: pd.DataFrame) -> PlanFigures:

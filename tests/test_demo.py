@@ -253,7 +253,10 @@ def test_scale_ten(scale10: Path) -> None:
     )
     assert config.plan is not None
     assert abs(sum(config.plan.by_direction.values()) - 1.0) <= 1e-9
-    assert config.plan.by_direction["energy_07"] == pytest.approx(0.035)
+    # Each direction's share is its share of the base: energy directions (35% of the clients
+    # in ten directions) hold about 3.5% each, retail ones about 1.5%.
+    assert config.plan.by_direction["energy_07"] == pytest.approx(0.035, rel=0.25)
+    assert config.plan.by_direction["retail_07"] == pytest.approx(0.015, rel=0.35)
     clients = read_clients(scale10)
     team = read_team(scale10)
     base_clients, base_team = read_clients(DEMO), read_team(DEMO)
