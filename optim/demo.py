@@ -494,29 +494,28 @@ def direction_plan(scale: float) -> tuple[list[str], list[float]]:
     return names, [int(u) / SHARE_UNITS for u in units]
 
 
-def base_shares(clients: pd.DataFrame, directions: list[str]) -> list[float]:
-    """Each direction's share of the base if covered; shares add up to 1 exactly."""
+def _base_if_covered(clients: pd.DataFrame) -> pd.Series:
+    """Each client's expected revenue this year if covered: last year x retention x growth."""
     retention = clients["segment"].map(
         {s: e["retention"]["covered"] for s, e in SEGMENT_ECONOMICS.items()}
     )
     growth = clients["segment"].map(
         {s: e["growth"]["covered"] for s, e in SEGMENT_ECONOMICS.items()}
     )
-    base = (clients["revenue_last_year"] * retention * (1 + growth)).groupby(clients["direction"])
-    raw = base.sum().reindex(directions, fill_value=0.0).to_numpy(dtype=float)
+    return clients["revenue_last_year"] * retention * (1 + growth)
+
+
+def base_shares(clients: pd.DataFrame, directions: list[str]) -> list[float]:
+    """Each direction's share of the base if covered; shares add up to 1 exactly."""
+    base = _base_if_covered(clients).groupby(clients["direction"]).sum()
+    raw = base.reindex(directions, fill_value=0.0).to_numpy(dtype=float)
     units = _largest_remainder(raw / raw.sum(), SHARE_UNITS)
     return [int(u) / SHARE_UNITS for u in units]
 
 
 def plan_figures(clients: pd.DataFrame, team: pd.DataFrame) -> PlanFigures:
     """The plan's revenue target, budget and variable budget, derived as documented above."""
-    retention = clients["segment"].map(
-        {s: e["retention"]["covered"] for s, e in SEGMENT_ECONOMICS.items()}
-    )
-    growth = clients["segment"].map(
-        {s: e["growth"]["covered"] for s, e in SEGMENT_ECONOMICS.items()}
-    )
-    base = float((clients["revenue_last_year"] * retention * (1 + growth)).sum())
+    base = float(_base_if_covered(clients).sum())
     new_business = NEW_BUSINESS_SHARE * base
     monthly = team["role"].map({r: c["monthly_cost"] for r, c in ROLES.items()}) * team["fte"]
     variable = team["role"].map({r: c["variable_share"] for r, c in ROLES.items()})
