@@ -25,7 +25,7 @@ import pulp
 from models.coverage import handoff_share, option_rates
 from models.staffing_by_direction import Part, solve_by_direction
 from optim.funnel import PerMeeting, in_year_revenue_share, per_meeting
-from optim.result import Explanation, Marginal, ModelResult, Relaxation, Status
+from optim.result import Explanation, Marginal, ModelResult, Status
 from optim.roles import availability, ramp_share
 from optim.schema import (
     NO_COVERAGE,
@@ -39,7 +39,6 @@ from optim.solver import (
     LinearModel,
     Solution,
     SolveOptions,
-    conflicting_constraints,
     marginal_values,
     solve,
 )
@@ -251,12 +250,13 @@ def build(
 ) -> _Build:
     """The staffing MIP.
 
-    `objective` is `min_cost` or `max_margin` (the two questions analysts ask) or `max_plan`,
-    used to diagnose an infeasible plan: the largest share of the plan, split across directions
-    as the plan splits it, that can be delivered.
+    `objective` is `min_cost` or `max_margin` (the two questions analysts ask), or one used to
+    diagnose an infeasible plan: `min_budget`, the least personnel cost that meets the plan
+    (coverage gaps accepted), and `max_plan`, the largest share of the plan, split across
+    directions as the plan splits it, that can be delivered.
     """
     config = inputs.config
-    sense = "min" if objective == "min_cost" else "max"
+    sense = "min" if objective in ("min_cost", "min_budget") else "max"
     b = _Build(LinearModel("staffing", sense=sense))
     _declare_groups(b.model, inputs, objective=objective)
     _people(b, inputs)
@@ -276,7 +276,7 @@ def build(
     # coefficients stay near 1 whatever the size of the company (solvers need that).
     if budget is not None:
         b.model.add("budget", {"budget": budget}, cost * (1 / MILLION) <= budget / MILLION)
-    if objective in ("min_cost", "max_plan"):
+    if objective in ("min_cost", "min_budget", "max_plan"):
         if objective == "max_plan":
             b.plan_share = b.model.var("plan_share")
         for d in config.directions:
@@ -290,6 +290,9 @@ def build(
         # Revenue lost to coverage gaps counts as a cost: gaps are a stopgap until hires
         # arrive, not a cheaper way to the plan than the coverage the coverage model chose.
         b.model.set_objective(cost + pulp.lpSum(b.coverage_loss.values()) + churn)
+    elif objective == "min_budget":
+        # The smallest budget that meets the plan: personnel cost alone, gaps accepted.
+        b.model.set_objective(cost + churn)
     elif objective == "max_plan":
         b.model.set_objective(b.plan_share)
     else:
@@ -652,6 +655,8 @@ def solve_staffing(
         built = build(inputs, objective=objective, budget=config.plan.budget)
         solution = solve(built.model, options)
         if not solution.status.has_solution:
+            from models.staffing_diagnosis import diagnose_infeasible
+
             relaxations = (
                 diagnose_infeasible(inputs, options)
                 if diagnose and solution.status is Status.INFEASIBLE
@@ -796,116 +801,3 @@ def _budget_marginal(
         f"margin (re-solved with the budget 1% higher, {budget + step:,.0f})"
     )
     return Marginal("budget", {"budget": budget}, sentence, per_million, "1M of budget", 0.0)
-
-
-def diagnose_infeasible(inputs: StaffingInputs, options: SolveOptions) -> tuple[Relaxation, ...]:
-    """The smallest changes that make an infeasible plan work, each found by a solve."""
-    config = inputs.config
-    assert config.plan is not None
-    budget = config.plan.budget
-    target = config.plan.revenue_target
-    found: list[Relaxation] = []
-    reachable_at_any_cost = True
-    if budget is not None:
-        unbudgeted = build(inputs, objective="min_cost", budget=None)
-        solution = solve(unbudgeted.model, options)
-        if solution.status.has_solution:
-            needed = solution.value(unbudgeted.total_cost)
-            found.append(
-                Relaxation(
-                    "plan.budget",
-                    budget,
-                    needed,
-                    f"the plan is reachable with a budget of {needed:,.0f} "
-                    f"(+{needed - budget:,.0f} {config.currency}){_caveat(solution)}",
-                )
-            )
-        else:
-            reachable_at_any_cost = False
-    budgets = [budget] if reachable_at_any_cost or budget is None else [budget, None]
-    for limit in budgets:
-        largest = build(inputs, objective="max_plan", budget=limit)
-        solution = solve(largest.model, options)
-        if not solution.status.has_solution:
-            continue
-        reachable = target * min(1.0, solution.value(largest.plan_share))
-        where = "within the budget" if limit is not None else "this year at any cost"
-        found.append(
-            Relaxation(
-                "plan.revenue_target" if limit is not None or budget is None else "plan (any cost)",
-                target,
-                reachable,
-                f"{where}, the most the plan can be is {reachable:,.0f} "
-                f"({target - reachable:,.0f} below the target of {target:,.0f}, split across "
-                f"directions as the plan splits it){_caveat(solution)}",
-            )
-        )
-    if not found:
-        # Neither money nor plan explains it: name the constraints that cannot all hold.
-        trial = build(inputs, objective="min_cost", budget=budget)
-        groups = [g for g in trial.model.groups if g not in ("pool", "reductions")]
-        for violation in conflicting_constraints(trial.model, options, groups=groups):
-            found.append(
-                Relaxation(
-                    violation.group,
-                    0.0,
-                    violation.amount,
-                    f"cannot hold: {violation.sentence} (short by {violation.amount:,.2f})",
-                )
-            )
-        return tuple(found)
-    factor = _win_rate_needed(inputs, options, budget)
-    if factor is not None:
-        rates = ", ".join(
-            f"{k} {s.win_rate:.2f} -> {min(1.0, s.win_rate * factor):.2f}"
-            for k, s in config.segments.items()
-        )
-        found.append(
-            Relaxation(
-                "segments.*.win_rate",
-                1.0,
-                factor,
-                f"the target is reachable with win rates x{factor:.2f} ({rates})",
-            )
-        )
-    return tuple(found)
-
-
-def _caveat(solution: Solution) -> str:
-    if solution.status is Status.OPTIMAL:
-        return ""
-    return " (best found within the time limit, not proven)"
-
-
-def _win_rate_needed(
-    inputs: StaffingInputs, options: SolveOptions, budget: float | None, *, steps: int = 7
-) -> float | None:
-    """Smallest common multiplier of the win rates that makes the plan feasible.
-
-    Bisection on the LP relaxation first gives the factor below which no plan exists even with
-    people in fractions; bisection on the MIP between that factor and certain wins then finds
-    the factor for a plan in whole people (to within 1/2**steps of the interval).
-    """
-
-    def feasible(factor: float, *, relax: bool) -> bool:
-        trial = build(inputs, objective="min_cost", budget=budget, win_rate_factor=factor)
-        return solve(trial.model, options, relax=relax).status.has_solution
-
-    ceiling = 1.0 / max(s.win_rate for s in inputs.config.segments.values() if s.win_rate > 0)
-    if ceiling <= 1.0 or not feasible(ceiling, relax=False):
-        return None  # even certain wins would not do: win rates are not the limit
-
-    def bisect(low: float, high: float, *, relax: bool) -> tuple[float, float]:
-        for _ in range(steps):
-            middle = (low + high) / 2
-            if feasible(middle, relax=relax):
-                high = middle
-            else:
-                low = middle
-        return low, high
-
-    # Below the LP's answer no whole-people plan exists either, so it bounds the MIP's.
-    _, high = bisect(1.0, ceiling, relax=True)
-    if feasible(high, relax=False):
-        return high
-    return bisect(high, ceiling, relax=False)[1]
