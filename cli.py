@@ -360,7 +360,9 @@ def runs_list(as_json: bool) -> None:
 # ----- printing -----------------------------------------------------------------------------
 def _num(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+        if value.is_integer() or abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:,.2f}"
     return str(value)
 
 
