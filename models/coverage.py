@@ -225,10 +225,16 @@ def _coverage_table(
     ].sum()
     for (segment_key, status), figures in by_cell.iterrows():
         segment = config.segments[segment_key]
+        hours = float(figures.service_hours)
         if status == "new":
             after = chosen.get((segment_key, "active"), NO_COVERAGE)
             covered_by = f"hunter, then {after}"
-            expected = expected_revenue(figures.revenue_last_year, segment, after)
+            # With the hunter for the rest of the hand-off period, then as active clients.
+            with_hunter = handoff_share(config)
+            expected = with_hunter * expected_revenue(
+                figures.revenue_last_year, segment, "hunter"
+            ) + (1 - with_hunter) * expected_revenue(figures.revenue_last_year, segment, after)
+            hours *= with_hunter + (1 - with_hunter) * (after != NO_COVERAGE)
             reason = (
                 f"{segment_key} new clients stay with their hunter for "
                 f"{config.coverage.handoff_months} months after the win (hand-off rule), "
@@ -246,7 +252,7 @@ def _coverage_table(
                 "clients": int(figures.clients),
                 "revenue_last_year": float(figures.revenue_last_year),
                 "expected_revenue": float(expected),
-                "service_hours": float(figures.service_hours) if covered_by != NO_COVERAGE else 0.0,
+                "service_hours": hours if covered_by != NO_COVERAGE else 0.0,
                 "reason": reason,
             }
         )

@@ -96,11 +96,15 @@ def check_choice(config: ScenarioConfig, clients: pd.DataFrame, result: ModelRes
             assert option != "hunter", "a hunter farms serial clients"
             assert option in _allowed(config, row.status), f"{option} not allowed"
         expected = revenue * _rate(segment, option)
-        assert math.isclose(row.expected_revenue, expected, rel_tol=1e-9, abs_tol=1e-6)
         hours = count * segment.service_hours_per_year * config.months / 12
-        if row.status == "new":  # the hunter serves them for a while whatever comes after
-            assert -1e-9 <= row.service_hours <= hours + 1e-6
-        else:
+        if row.status == "new":
+            # With the hunter (covered) for eta of the year, then as the active choice.
+            eta = min(1.0, config.coverage.handoff_months / 2 / config.months)
+            expected = eta * revenue * _rate(segment, "hunter") + (1 - eta) * expected
+            served = eta + (1 - eta) * (option != "none")
+            assert math.isclose(row.service_hours, hours * served, abs_tol=1e-6)
+        assert math.isclose(row.expected_revenue, expected, rel_tol=1e-9, abs_tol=1e-6)
+        if row.status != "new":
             served_hours = hours if option != "none" else 0.0
             assert math.isclose(row.service_hours, served_hours, abs_tol=1e-6)
 
