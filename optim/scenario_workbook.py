@@ -2,7 +2,8 @@
 
 A workbook carries the same tables as a scenario folder, one sheet per file (`scenario`,
 `clients`, `team`, optional `pairs`). This module only turns cells into text and rows into
-YAML data; every check of the content lives in `optim.scenario`, shared with folders.
+YAML data; every check of the content lives in `optim.scenario` (and the `optim.scenario_yaml`
+and `optim.scenario_tables` modules it uses), shared with folders.
 
 The `scenario` sheet comes in two forms (docs/scenario.md):
 - *key/value*: a header row `key`, `value`, then one dotted key path per row
