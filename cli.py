@@ -399,6 +399,40 @@ def _print_results(scenario: Scenario, results: list[ModelResult], run_dir: Path
     console.print(f"Explain it: optim explain {run_dir}")
 
 
+def _print_funnel(console: Console, result: ModelResult) -> None:
+    """The new-business chain month by month, and the telesales and assistants it needs."""
+    funnel = result.frames.get("funnel")
+    if funnel is None or funnel.empty:
+        return
+    stages = [
+        ("researched_contacts", "contacts"),
+        ("dials", "dials"),
+        ("conversations", "convers."),
+        ("meetings", "meetings"),
+        ("opportunities", "opport."),
+        ("wins", "wins"),
+    ]
+    monthly = funnel.groupby("month")[[s for s, _ in stages]].sum()
+    headcount = result.frames["headcount"]
+    people = headcount.pivot_table(index="month", columns="role", values="fte", aggfunc="sum")
+    table = Table(title="New-business funnel by month (all directions) and who carries it")
+    table.add_column("month", justify="right", no_wrap=True)
+    for _, label in stages:
+        table.add_column(label, justify="right", no_wrap=True)
+    for role, label in (("telesales", "telesales"), ("assistant", "assistants")):
+        if role in people:
+            table.add_column(label, justify="right", no_wrap=True)
+    for month, row in monthly.iterrows():
+        cells = [str(month), *(f"{row[s]:,.0f}" for s, _ in stages)]
+        cells += [
+            f"{people.loc[month, role]:.1f}"
+            for role in ("telesales", "assistant")
+            if role in people
+        ]
+        table.add_row(*cells)
+    console.print(table)
+
+
 def _print_staffing(console: Console, scenario: Scenario, result: ModelResult) -> None:
     config = scenario.config
     headcount = result.frames["headcount"]
@@ -415,6 +449,7 @@ def _print_staffing(console: Console, scenario: Scenario, result: ModelResult) -
         table.add_row(str(role), str(int(today.get(role, 0))), *(f"{v:.0f}" for v in row))
     console.print(table)
 
+    _print_funnel(console, result)
     revenue = result.frames["revenue"]
     rev = Table(title=f"In-year revenue vs plan ({config.currency})")
     for column in ("direction", "target", "today's clients", "new clients", "total", "short"):

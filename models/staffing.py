@@ -757,6 +757,14 @@ def _report(inputs: StaffingInputs, parts: list[Part], options: SolveOptions) ->
             "Marginal values come from the continuous relaxation (people in fractions): "
             "they are rates at the margin, not the price of one whole person."
         )
+    funnel = config.funnel
+    if funnel is not None and not funnel.keep_pipeline and frames["funnel"]["meetings"].sum() > 0:
+        last = config.months - funnel.cycle_months - 1
+        notes.append(
+            f"No meetings after month {last}: their deals would close after the year and earn "
+            "nothing in-year, so next year starts without a pipeline. Set "
+            "funnel.keep_pipeline: true to keep booking them (it costs people)."
+        )
     shortfall = revenue_frame[revenue_frame["shortfall"] > 0.5]
     for row in shortfall.itertuples(index=False):
         notes.append(f"{row.direction} falls {row.shortfall:,.0f} short of its plan")
