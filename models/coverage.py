@@ -37,10 +37,30 @@ def option_rates(segment: Segment, option: str) -> tuple[float, float]:
     return segment.retention.covered, segment.growth.covered
 
 
-def expected_revenue(revenue_last_year: float, segment: Segment, option: str) -> float:
-    """Expected in-year revenue of clients under a coverage option: kept x grown."""
+def revenue_factor(segment: Segment, option: str) -> float:
+    """Share of last year's revenue a client brings this year under an option: kept x grown."""
     retention, growth = option_rates(segment, option)
-    return revenue_last_year * retention * (1.0 + growth)
+    return retention * (1.0 + growth)
+
+
+def expected_revenue(revenue_last_year: float, segment: Segment, option: str) -> float:
+    """Expected in-year revenue of clients under a coverage option."""
+    return revenue_last_year * revenue_factor(segment, option)
+
+
+def kept_share(
+    config: ScenarioConfig, segment_key: str, status: str, chosen: dict[tuple[str, str], str]
+) -> float:
+    """`revenue_factor` of a segment x status under the chosen coverage; today's new clients are
+    with their hunter (covered) for the rest of the hand-off period, then as active clients."""
+    segment = config.segments[segment_key]
+    if status != "new":
+        return revenue_factor(segment, chosen.get((segment_key, status), NO_COVERAGE))
+    with_hunter = handoff_share(config)
+    after = chosen.get((segment_key, "active"), NO_COVERAGE)
+    return with_hunter * revenue_factor(segment, "hunter") + (1 - with_hunter) * revenue_factor(
+        segment, after
+    )
 
 
 def handoff_share(config: ScenarioConfig) -> float:
@@ -224,16 +244,11 @@ def _coverage_table(
         ["clients", "revenue_last_year", "service_hours"]
     ].sum()
     for (segment_key, status), figures in by_cell.iterrows():
-        segment = config.segments[segment_key]
         hours = float(figures.service_hours)
         if status == "new":
             after = chosen.get((segment_key, "active"), NO_COVERAGE)
             covered_by = f"hunter, then {after}"
-            # With the hunter for the rest of the hand-off period, then as active clients.
             with_hunter = handoff_share(config)
-            expected = with_hunter * expected_revenue(
-                figures.revenue_last_year, segment, "hunter"
-            ) + (1 - with_hunter) * expected_revenue(figures.revenue_last_year, segment, after)
             hours *= with_hunter + (1 - with_hunter) * (after != NO_COVERAGE)
             reason = (
                 f"{segment_key} new clients stay with their hunter for "
@@ -242,8 +257,8 @@ def _coverage_table(
             )
         else:
             covered_by = chosen[segment_key, status]
-            expected = expected_revenue(figures.revenue_last_year, segment, covered_by)
             reason = _reason(config, segment_key, status, covered_by, figures)
+        expected = figures.revenue_last_year * kept_share(config, segment_key, status, chosen)
         rows.append(
             {
                 "segment": segment_key,

@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 import pulp
 
-from models.coverage import handoff_share, option_rates
-from models.staffing_by_direction import Part, solve_by_direction
+from models.coverage import kept_share, revenue_factor
+from models.staffing_by_direction import COMPANY, Part, solve_by_direction
 from optim.funnel import PerMeeting, in_year_revenue_share, per_meeting
 from optim.result import Explanation, Marginal, ModelResult, Status
 from optim.roles import availability, ramp_share
@@ -43,7 +43,6 @@ from optim.solver import (
     solve,
 )
 
-COMPANY = "company"  # the pseudo-direction of the commercial director
 CAPACITY_ROLES = ("key_account_manager", "account_manager", "hunter", "telesales", "assistant")
 MILLION = 1e6
 
@@ -148,7 +147,7 @@ def prepare(
     after_handoff = {
         segment: covered_by.get((segment, "active"), NO_COVERAGE) for segment in config.segments
     }
-    base = _base_revenue(config, clients, covered_by, after_handoff)
+    base = _base_revenue(config, clients, covered_by)
     target = {d: config.plan.revenue_target * config.direction_share(d) for d in config.directions}
     pursued = {
         (row.segment, row.direction): float(row.pursued)
@@ -172,32 +171,16 @@ def prepare(
 
 
 def _base_revenue(
-    config: ScenarioConfig,
-    clients: pd.DataFrame,
-    covered_by: dict[tuple[str, str], str],
-    after_handoff: dict[str, str],
+    config: ScenarioConfig, clients: pd.DataFrame, covered_by: dict[tuple[str, str], str]
 ) -> dict[str, float]:
     """Expected in-year revenue of today's clients per direction, under the chosen coverage."""
     base = dict.fromkeys(config.directions, 0.0)
     existing = clients[clients["status"] != "prospect"]
     grouped = existing.groupby(["direction", "segment", "status"], observed=True)
-    with_hunter = handoff_share(config)
     for (direction, segment_key, status), group in grouped["revenue_last_year"]:
-        segment = config.segments[segment_key]
-        revenue = float(group.sum())
-        if status == "new":
-            hunter = _rate(segment, "hunter")
-            later = _rate(segment, after_handoff[segment_key])
-            factor = with_hunter * hunter + (1 - with_hunter) * later
-        else:
-            factor = _rate(segment, covered_by.get((segment_key, status), NO_COVERAGE))
-        base[direction] += revenue * factor
+        share = kept_share(config, segment_key, status, covered_by)
+        base[direction] += float(group.sum()) * share
     return base
-
-
-def _rate(segment: Any, option: str) -> float:
-    retention, growth = option_rates(segment, option)
-    return retention * (1.0 + growth)
 
 
 def _existing_service(
@@ -230,7 +213,7 @@ def _existing_service(
             for role, share in split:
                 if role == NO_COVERAGE or share <= 0:
                     continue
-                uplift = _rate(segment, role) - _rate(segment, NO_COVERAGE)
+                uplift = revenue_factor(segment, role) - revenue_factor(segment, NO_COVERAGE)
                 loss = revenue_each * max(0.0, uplift) / 12.0
                 rows.append((role, direction, month, segment_key, status, n * share, hours, loss))
     columns = [

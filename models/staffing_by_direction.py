@@ -19,7 +19,7 @@ from optim.solver import Solution, SolveOptions, solve
 if TYPE_CHECKING:
     from models.staffing import StaffingInputs, _Build
 
-COMPANY = "company"
+COMPANY = "company"  # the pseudo-direction of the commercial director, above all directions
 
 Part = tuple["StaffingInputs", "_Build", Solution]
 
