@@ -165,13 +165,41 @@ class Territory(_Section):
     max_moves: float | None = Field(default=None, ge=0, le=1)
 
 
+AttainmentDistribution = Literal["normal", "lognormal", "triangular", "uniform"]
+
+
+class KpiAttainment(_Section):
+    """One KPI's own attainment spread; a key left out follows `motivation.attainment`."""
+
+    distribution: AttainmentDistribution | None = None
+    mean: float | None = Field(default=None, gt=0)
+    sd: float | None = Field(default=None, ge=0)
+
+
+class Attainment(_Section):
+    """How attainment (actual / target) of a KPI spreads over people, for the payout simulation."""
+
+    distribution: AttainmentDistribution = "normal"
+    mean: float = Field(default=1.0, gt=0)
+    sd: float = Field(default=0.15, ge=0)
+    samples: int = Field(default=20000, ge=100)
+
+
 class Kpi(_Section):
     priority: float = Field(ge=0)
+    attainment: KpiAttainment | None = None
 
 
 class Payout(_Section):
     threshold: float = Field(default=0.8, ge=0)
     cap: float = Field(default=1.5, ge=0)
+    accelerator: float = Field(default=1.0, ge=0)  # payout slope above 100% attainment
+
+    @model_validator(mode="after")
+    def _cap_not_below_threshold(self) -> Payout:
+        if self.cap < self.threshold:
+            raise ValueError(f"cap {self.cap:g} is below threshold {self.threshold:g}")
+        return self
 
 
 class Motivation(_Section):
@@ -182,6 +210,7 @@ class Motivation(_Section):
     max_kpis: int = Field(default=4, ge=1)
     variable_budget: float | None = Field(default=None, ge=0)
     payout: Payout = Payout()
+    attainment: Attainment = Attainment()
 
 
 class Staffing(_Section):
