@@ -111,8 +111,9 @@ def infeasible_budget_result(answer: Answer, *, solver: str, seconds: float) -> 
     motivation = answer.config.motivation
     assert motivation is not None and motivation.variable_budget is not None
     budget = motivation.variable_budget
-    least = float(np.ceil(answer.expected_cost(answer.weights)))
-    closest = float(np.ceil(answer.expected_cost(answer.without_budget)))
+    # Whole currency units, rounded up (after dropping float noise below a cent).
+    least = float(np.ceil(round(answer.expected_cost(answer.weights), 2)))
+    closest = float(np.ceil(round(answer.expected_cost(answer.without_budget), 2)))
     relaxations = [
         Relaxation(
             "motivation.variable_budget",
