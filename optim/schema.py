@@ -220,6 +220,41 @@ class Staffing(_Section):
     allow_reductions: bool = False
 
 
+class Quota(_Section):
+    """How the quota model cascades the plan: who carries quota, growth bounds, analyst pins."""
+
+    carriers: tuple[str, ...] = SELLER_ROLES
+    growth_floor: float | None = Field(default=0.0, ge=-1)
+    growth_cap: float | None = Field(default=1.0, ge=-1)
+    potential_weight: float = Field(default=0.7, ge=0, le=1)
+    pins: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("carriers")
+    @classmethod
+    def _carriers_are_roles(cls, carriers: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [c for c in carriers if c not in ROLE_KEYS]
+        if unknown:
+            raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLE_KEYS)}")
+        if not carriers:
+            raise ValueError("at least one role must carry quota")
+        return tuple(dict.fromkeys(carriers))
+
+    @field_validator("pins")
+    @classmethod
+    def _pins_are_amounts(cls, pins: dict[str, float]) -> dict[str, float]:
+        for key, amount in pins.items():
+            if not 0 <= amount < float("inf"):
+                raise ValueError(f"pin {key} must be an amount >= 0, got {amount}")
+        return pins
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> Quota:
+        floor, cap = self.growth_floor, self.growth_cap
+        if floor is not None and cap is not None and floor > cap:
+            raise ValueError(f"growth_floor {floor:g} is above growth_cap {cap:g}")
+        return self
+
+
 SolverName = Literal["highs", "cbc", "ortools"]
 
 
@@ -247,6 +282,7 @@ class ScenarioConfig(_Section):
     territory: Territory | None = None
     motivation: Motivation | None = None
     staffing: Staffing = Staffing()
+    quota: Quota = Quota()
     solver: SolverSettings = SolverSettings()
 
     @field_validator("roles")
