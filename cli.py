@@ -213,6 +213,14 @@ _solve_command(
     objective=True,
 )
 
+_solve_command(
+    "assign",
+    "territory",
+    "Assign every client to one person (coverage and staffing first, planned hires as "
+    "placeholders) and write territories, workload and moves.",
+    objective=False,
+)
+
 
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)

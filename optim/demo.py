@@ -237,7 +237,11 @@ FUNNEL = {
 }
 MAX_CLIENTS = {"account_manager": 60, "key_account_manager": 12}
 COVERAGE = {"handoff_months": 6, "max_clients": MAX_CLIENTS}
-TERRITORY = {"balance": 0.10, "max_moves": 0.15}
+TERRITORY = {
+    "balance": 0.10,
+    "max_moves": 0.15,
+    "travel": {"cost_per_km": 15, "visits_per_year": 4},
+}
 KPIS = {
     "new_client_revenue": 0.30,
     "retained_revenue": 0.25,

@@ -160,9 +160,28 @@ class Coverage(_Section):
         return allowed
 
 
+class TerritoryWeights(_Section):
+    """Weights of the territory objective's terms, all in money; 0 switches a term off."""
+
+    moves: float = Field(default=0.05, ge=0)  # cost per unit of last-year revenue that moves
+    travel: float = Field(default=1.0, ge=0)  # multiplies the travel cost
+    pairs: float = Field(default=1.0, ge=0)  # multiplies pairs.csv's per-pair cost
+
+
+class Travel(_Section):
+    """Travel cost of a client for a person: round trips per year x distance x cost per km."""
+
+    cost_per_km: float = Field(default=0.0, ge=0)
+    visits_per_year: float = Field(default=4.0, ge=0)
+
+
 class Territory(_Section):
     balance: float | None = Field(default=0.10, ge=0)
+    potential_balance: float | None = Field(default=None, ge=0)
     max_moves: float | None = Field(default=None, ge=0, le=1)
+    direction_match: bool = True
+    weights: TerritoryWeights = TerritoryWeights()
+    travel: Travel = Travel()
 
 
 AttainmentDistribution = Literal["normal", "lognormal", "triangular", "uniform"]

@@ -265,6 +265,18 @@ def _silence_highs_banner() -> None:
     _highs_banner_shown = True
 
 
+def new_highs(options: SolveOptions) -> Any:
+    """A quiet `highspy.Highs` for models built directly with arrays (large LPs)."""
+    import highspy
+
+    if not options.log:
+        _silence_highs_banner()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", bool(options.log))
+    highs.setOptionValue("random_seed", options.seed)
+    return highs
+
+
 def _solve_pulp(model: LinearModel, options: SolveOptions, *, relax: bool) -> Solution:
     if options.solver == "highs" and not options.log:
         _silence_highs_banner()

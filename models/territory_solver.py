@@ -1,0 +1,1086 @@
+"""Solving the territory problem at any size, with an honest bound.
+
+A plain MIP over every client x person pair does not fit 100,000 clients x 1,000 people in two
+minutes, so the solve uses the problem's structure (docs/models.md, "Territory", has the maths):
+
+1. Linear relaxation over candidate pairs (each client's cheapest pairs and its owner), with
+   HiGHS, and column generation: pairs whose reduced cost is negative are added until none is.
+2. Lagrangian bound: from the relaxation's duals, a lower bound valid for the full problem
+   (every eligible pair, integer assignment). This is the bound the result reports.
+3. Rounding and repair: clients the relaxation assigns whole keep their person; the few split
+   ones are placed by a CP-SAT model over what is left of everyone's window.
+4. Large-neighbourhood search: a few people at a time give up all their clients, and CP-SAT
+   reassigns them optimally among those people; better territories are kept.
+5. Polish: when the pairs that could still improve the plan (reduced-cost fixing, exact) are few
+   enough, CP-SAT solves that whole model from the best territory for the time left; its bound
+   then tightens the reported one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from models.territory_data import TerritoryProblem
+from optim.result import Status
+from optim.solver import SolveOptions, new_highs
+
+CANDIDATES_PER_CLIENT = 8  # cheapest pairs per client in the first relaxation
+NEIGHBOURS_PER_CLIENT = 6  # pairs per client the local search may use, by reduced cost
+POLISH_MAX_PAIRS = 400_000  # polish with a whole CP-SAT model only below this many pairs
+POLISH_MAX_CLIENTS = 5_000  # ...and clients
+PRICING_ROUNDS = 20
+SUB_SECONDS = 0.5  # time for one neighbourhood of the local search
+HEADROOMS = (0.05, 0.1, 0.02, 0.2)  # shares of each window kept free when rounding
+ALL_PAIRS_BELOW = 500_000  # the first relaxation takes every pair below this many
+_EPS = 1e-7
+
+
+@dataclass
+class Rows:
+    """Row layout of the relaxation: clients, then workload, potential, client-count, cap."""
+
+    n_clients: int
+    n_people: int
+    has_potential: bool
+    has_count: bool
+    has_cap: bool
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @property
+    def workload(self) -> int:
+        return self.n_clients
+
+    @property
+    def potential(self) -> int:
+        return self.n_clients + self.n_people
+
+    @property
+    def count(self) -> int:
+        return self.n_clients + self.n_people * (1 + int(self.has_potential))
+
+    @property
+    def cap(self) -> int:
+        return self.n_clients + self.n_people * (1 + int(self.has_potential) + int(self.has_count))
+
+
+@dataclass
+class TerritorySolution:
+    """How the solve ended; `pair` is each client's chosen pair (index into the pairs)."""
+
+    status: Status
+    pair: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    duals: np.ndarray | None = None
+    reduced: np.ndarray | None = None
+    rows: Rows | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    infeasible: tuple[str, ...] = ()
+    problem: TerritoryProblem | None = None  # the problem solved, with any widened windows
+    widened: tuple[str, ...] = ()
+
+
+def rows_of(problem: TerritoryProblem) -> Rows:
+    people = problem.people
+    n, m = problem.n_clients, problem.n_people
+    has_potential = problem.settings.potential_balance is not None
+    has_count = bool(np.isfinite(people["max_clients"].to_numpy(dtype=float)).any())
+    has_cap = problem.max_moved_revenue is not None
+    lower = [np.ones(n), people["workload_low"].to_numpy(dtype=float)]
+    upper = [np.ones(n), people["workload_high"].to_numpy(dtype=float)]
+    if has_potential:
+        lower.append(people["potential_low"].to_numpy(dtype=float))
+        upper.append(people["potential_high"].to_numpy(dtype=float))
+    if has_count:
+        lower.append(np.zeros(m))
+        upper.append(people["max_clients"].to_numpy(dtype=float))
+    if has_cap:
+        lower.append(np.array([0.0]))
+        upper.append(np.array([float(problem.max_moved_revenue or 0.0)]))
+    return Rows(
+        n, m, has_potential, has_count, has_cap, np.concatenate(lower), np.concatenate(upper)
+    )
+
+
+def _entries(problem: TerritoryProblem, rows: Rows, cols: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Column-wise matrix entries of the given pairs (CSC start, index, value)."""
+    pc, pp = problem.pair_client[cols], problem.pair_person[cols]
+    index = [pc, rows.workload + pp]
+    value = [np.ones(len(cols)), problem.pair_hours[cols]]
+    if rows.has_potential:
+        index.append(rows.potential + pp)
+        value.append(problem.clients["potential"].to_numpy(dtype=float)[pc])
+    if rows.has_count:
+        index.append(rows.count + pp)
+        value.append(np.ones(len(cols)))
+    if rows.has_cap:
+        index.append(np.full(len(cols), rows.cap))
+        value.append(problem.moved_revenue[cols])
+    idx = np.stack(index, axis=1)
+    val = np.stack(value, axis=1)
+    keep = val != 0
+    start = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int32)
+    return start, idx[keep].astype(np.int32), val[keep]
+
+
+def _first_candidates(problem: TerritoryProblem, seed: int = 0) -> np.ndarray:
+    """The pairs of the first relaxation: all of them when few, else the likely ones.
+
+    Likely: each client's cheapest pairs (ties broken at random, so equal-cost people all get
+    some), its owner's pair, and each person's cheapest clients, so that everyone can be given
+    work. Column generation adds whatever else the relaxation wants.
+    """
+    if problem.n_pairs <= ALL_PAIRS_BELOW:
+        return np.arange(problem.n_pairs)
+    rng = np.random.default_rng(seed)
+    jitter = rng.random(problem.n_pairs)
+    order = np.lexsort((jitter, problem.cost, problem.pair_client))
+    starts = problem.client_starts()
+    rank = np.arange(problem.n_pairs) - starts[problem.pair_client[order]]
+    chosen = np.zeros(problem.n_pairs, dtype=bool)
+    chosen[order[rank < CANDIDATES_PER_CLIENT]] = True
+    owner = problem.clients["owner_index"].to_numpy()
+    chosen |= owner[problem.pair_client] == problem.pair_person
+    per_person = math.ceil(CANDIDATES_PER_CLIENT * problem.n_clients / max(1, problem.n_people))
+    by_person = np.lexsort((jitter, problem.cost, problem.pair_person))
+    first = np.searchsorted(problem.pair_person[by_person], np.arange(problem.n_people))
+    rank = np.arange(problem.n_pairs) - first[problem.pair_person[by_person]]
+    chosen[by_person[rank < per_person]] = True
+    return np.flatnonzero(chosen)
+
+
+def _side_duals(rows: Rows, duals: np.ndarray) -> np.ndarray:
+    """Duals of the non-client rows, zeroed where the bound they price is infinite."""
+    y = duals.copy()
+    y[: rows.n_clients] = 0.0
+    y[(y > 0) & ~np.isfinite(rows.lower)] = 0.0
+    y[(y < 0) & ~np.isfinite(rows.upper)] = 0.0
+    return y
+
+
+def lagrangian(
+    problem: TerritoryProblem, rows: Rows, duals: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Lower bound valid for the whole problem, each pair's reduced cost and each client's best.
+
+    Dualising every row but "each client exactly once" with multipliers y gives
+    L(y) = sum over clients of min over its pairs of (cost - y.a) + y.b, a lower bound on every
+    integer (and fractional) assignment. `reduced` is cost - y.a minus the client's minimum: a
+    pair whose reduced cost exceeds (incumbent - L) cannot be in any better assignment.
+    """
+    y = _side_duals(rows, duals)
+    pc, pp = problem.pair_client, problem.pair_person
+    rc = problem.cost - y[rows.workload + pp] * problem.pair_hours
+    if rows.has_potential:
+        rc -= y[rows.potential + pp] * problem.clients["potential"].to_numpy(dtype=float)[pc]
+    if rows.has_count:
+        rc -= y[rows.count + pp]
+    if rows.has_cap:
+        rc -= y[rows.cap] * problem.moved_revenue
+    starts = problem.client_starts()
+    best = np.minimum.reduceat(rc, starts[:-1]) if problem.n_pairs else np.zeros(0)
+    side = np.where(y > 0, rows.lower, rows.upper)
+    constant = float(np.sum(np.where(y != 0, y * np.where(np.isfinite(side), side, 0.0), 0.0)))
+    return float(best.sum()) + constant, rc - best[pc], best
+
+
+@dataclass
+class _Relaxation:
+    status: str
+    value: float
+    cols: np.ndarray
+    x: np.ndarray
+    duals: np.ndarray
+    rounds: int
+    x_headroom: tuple[np.ndarray, ...] = ()
+
+
+def _highs_for(
+    problem: TerritoryProblem,
+    rows: Rows,
+    cols: np.ndarray,
+    cost: np.ndarray,
+    options: SolveOptions,
+    deadline: float,
+) -> Any:
+    import highspy
+
+    highs = new_highs(options)
+    highs.setOptionValue("time_limit", max(1.0, deadline - time.monotonic()))
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cols)
+    lp.num_row_ = len(rows.lower)
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(len(cols))
+    lp.col_upper_ = np.ones(len(cols))
+    lp.row_lower_ = np.where(np.isfinite(rows.lower), rows.lower, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(rows.upper), rows.upper, highspy.kHighsInf)
+    start, index, value = _entries(problem, rows, cols)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = len(cols)
+    lp.a_matrix_.num_row_ = len(rows.lower)
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    highs.passModel(lp)
+    return highs
+
+
+def solve_relaxation(
+    problem: TerritoryProblem,
+    rows: Rows,
+    options: SolveOptions,
+    deadline: float,
+    cols: np.ndarray | None = None,
+) -> _Relaxation:
+    """The linear relaxation over candidate pairs, growing them until no pair prices out."""
+    import highspy
+
+    cols = _first_candidates(problem, options.seed) if cols is None else cols
+    highs = _highs_for(problem, rows, cols, problem.cost[cols], options, deadline)
+    in_model = np.zeros(problem.n_pairs, dtype=bool)
+    in_model[cols] = True
+    rounds = 0
+    while True:
+        highs.run()
+        status = highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            text = highs.modelStatusToString(status)
+            return _Relaxation(text, math.nan, cols, np.zeros(0), np.zeros(0), rounds)
+        solution = highs.getSolution()
+        duals = np.asarray(solution.row_dual)
+        _, reduced, best = lagrangian(problem, rows, duals)
+        # The relaxation's own reduced cost: the Lagrangian one, plus the client's best,
+        # minus the client row's dual.
+        client_dual = duals[: rows.n_clients][problem.pair_client]
+        lp_reduced = reduced + best[problem.pair_client] - client_dual
+        pricing = np.flatnonzero((lp_reduced < -1e-6) & ~in_model)
+        rounds += 1
+        if len(pricing) == 0 or rounds > PRICING_ROUNDS or time.monotonic() > deadline:
+            x = np.asarray(solution.col_value)
+            value = float(highs.getInfo().objective_function_value)
+            spare = tuple(_x_with_headroom(highs, rows, x, share) for share in HEADROOMS)
+            return _Relaxation("optimal", value, cols, x, duals, rounds, spare)
+        s, i, v = _entries(problem, rows, pricing)
+        highs.addCols(
+            len(pricing),
+            problem.cost[pricing],
+            np.zeros(len(pricing)),
+            np.ones(len(pricing)),
+            len(i),
+            s[:-1],
+            i,
+            v,
+        )
+        cols = np.concatenate([cols, pricing])
+        in_model[pricing] = True
+
+
+def _x_with_headroom(highs: Any, rows: Rows, x: np.ndarray, share: float) -> np.ndarray:
+    """The relaxation re-solved (warm) inside slightly narrower windows and cap.
+
+    A relaxation fills people exactly to their limits and spends the moves cap to the last
+    rouble, which leaves the rounding no room to place split clients. Rounding from a solution
+    with a little headroom (a share of each window's width; the moves cap keeps a twentieth of
+    that share) keeps mending moves possible. When narrowing both ends leaves no solution, only
+    the upper ends, then only the lower ends are narrowed. The bound and duals stay those of the
+    true windows.
+    """
+    import highspy
+
+    n, m = rows.n_clients, rows.n_people
+    lo, hi = rows.lower[n : n + m], rows.upper[n : n + m]
+    room = share * np.maximum(hi - lo, 0.0)
+    for ends in (("lower", "upper"), ("upper",), ("lower",)):
+        lower, upper = rows.lower.copy(), rows.upper.copy()
+        if "lower" in ends:
+            lower[n : n + m] = np.where(lo > 0, lo + room, lo)
+        if "upper" in ends:
+            upper[n : n + m] = hi - room
+        if rows.has_cap:
+            upper[rows.cap] = upper[rows.cap] * (1 - share / 20)
+        changed = np.flatnonzero((lower != rows.lower) | (upper != rows.upper)).astype(np.int32)
+        if len(changed) == 0:
+            return x
+        highs.changeRowsBounds(len(changed), changed, lower[changed], upper[changed])
+        highs.run()
+        solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        narrowed = np.asarray(highs.getSolution().col_value) if solved else x
+        highs.changeRowsBounds(len(changed), changed, rows.lower[changed], rows.upper[changed])
+        if solved:
+            return narrowed
+    highs.run()  # back to the true optimum for whoever asks next
+    return x
+
+
+def phase_one(
+    problem: TerritoryProblem, rows: Rows, options: SolveOptions, deadline: float
+) -> tuple[bool, np.ndarray, np.ndarray]:
+    """Can the rules hold at all? Least total violation over every pair, rows scaled to 1.
+
+    Returns (feasible, violation per row in the row's units, the pairs the answer uses).
+    """
+    import highspy
+
+    cols = np.arange(problem.n_pairs)
+    highs = _highs_for(problem, rows, cols, np.zeros(len(cols)), options, deadline)
+    scale = np.maximum(1.0, np.abs(np.where(np.isfinite(rows.upper), rows.upper, 0.0)))
+    side = np.arange(rows.n_clients, len(rows.lower))
+    for sign in (1.0, -1.0):
+        bounded = np.isfinite(rows.upper[side]) if sign < 0 else np.isfinite(rows.lower[side])
+        which = side[bounded]
+        highs.addCols(
+            len(which),
+            1.0 / scale[which],
+            np.zeros(len(which)),
+            np.full(len(which), highspy.kHighsInf),
+            len(which),
+            np.arange(len(which), dtype=np.int32),
+            which.astype(np.int32),
+            np.full(len(which), sign),
+        )
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False, np.zeros(len(rows.lower)), np.zeros(0, dtype=int)
+    x = np.asarray(highs.getSolution().col_value)
+    violation = np.zeros(len(rows.lower))
+    offset = len(cols)
+    for sign in (1.0, -1.0):
+        bounded = np.isfinite(rows.upper[side]) if sign < 0 else np.isfinite(rows.lower[side])
+        which = side[bounded]
+        violation[which] += sign * x[offset : offset + len(which)]
+        offset += len(which)
+    used = np.flatnonzero(x[: len(cols)] > 1e-9)
+    feasible = bool(np.all(np.abs(violation) <= 1e-6 * scale))
+    return feasible, violation, used
+
+
+# --- integer search ------------------------------------------------------------------------
+
+
+@dataclass
+class _Scaled:
+    """Integer data for CP-SAT (it needs integer coefficients)."""
+
+    hours: np.ndarray
+    cost: np.ndarray
+    potential: np.ndarray
+    moved: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    pot_low: np.ndarray
+    pot_high: np.ndarray
+    max_clients: np.ndarray
+    cap: int | None
+    hour_scale: float
+    cost_scale: float
+
+
+def _scale_for(values: np.ndarray, target: float) -> float:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or np.allclose(finite, np.round(finite)):
+        return 1.0
+    largest = float(np.abs(finite).max()) or 1.0
+    return float(10 ** max(0, min(6, math.floor(math.log10(target / largest)))))
+
+
+def _scaled(problem: TerritoryProblem) -> _Scaled:
+    people = problem.people
+    hs = _scale_for(np.concatenate([problem.pair_hours, people["workload_high"].to_numpy()]), 1e6)
+    cs = _scale_for(problem.cost, 1e7)
+    big = np.iinfo(np.int64).max // 4
+
+    def up(a: np.ndarray, s: float) -> np.ndarray:
+        return np.where(np.isfinite(a), np.ceil(a * s - 1e-6), -big).astype(np.int64)
+
+    def down(a: np.ndarray, s: float) -> np.ndarray:
+        return np.where(np.isfinite(a), np.floor(a * s + 1e-6), big).astype(np.int64)
+
+    potential = problem.clients["potential"].to_numpy(dtype=float)
+    return _Scaled(
+        hours=np.round(problem.pair_hours * hs).astype(np.int64),
+        cost=np.round(problem.cost * cs).astype(np.int64),
+        potential=np.round(potential).astype(np.int64),
+        moved=np.round(problem.moved_revenue).astype(np.int64),
+        low=up(people["workload_low"].to_numpy(dtype=float), hs),
+        high=down(people["workload_high"].to_numpy(dtype=float), hs),
+        pot_low=up(people["potential_low"].to_numpy(dtype=float), 1.0),
+        pot_high=down(people["potential_high"].to_numpy(dtype=float), 1.0),
+        max_clients=down(people["max_clients"].to_numpy(dtype=float), 1.0),
+        cap=None if problem.max_moved_revenue is None else math.floor(problem.max_moved_revenue),
+        hour_scale=hs,
+        cost_scale=cs,
+    )
+
+
+def _loads(problem: TerritoryProblem, sc: _Scaled, pairs: np.ndarray) -> dict[str, np.ndarray]:
+    m = problem.n_people
+    pp = problem.pair_person[pairs]
+    pot = sc.potential[problem.pair_client[pairs]]
+    return {
+        "hours": np.bincount(pp, weights=sc.hours[pairs], minlength=m).astype(np.int64),
+        "potential": np.bincount(pp, weights=pot, minlength=m).astype(np.int64),
+        "count": np.bincount(pp, minlength=m).astype(np.int64),
+        "moved": np.array([int(sc.moved[pairs].sum())]),
+    }
+
+
+def _subsolve(
+    problem: TerritoryProblem,
+    sc: _Scaled,
+    current: np.ndarray,
+    free: np.ndarray,
+    allowed: np.ndarray,
+    *,
+    seconds: float,
+    seed: int,
+    workers: int = 1,
+    elastic: bool = False,
+    gap: float = 0.0,
+) -> tuple[str, np.ndarray | None, float | None]:
+    """Reassign the `free` clients over the `allowed` pairs, everyone else staying put.
+
+    Returns CP-SAT's status name, the new pair of every client (or None) and the bound of the
+    sub-model in the problem's cost units (a valid global bound only when nothing was fixed).
+    `elastic` turns the windows, client caps and moves cap into penalised goals: used to reach
+    a first feasible territory from a rounded one that breaks some of them.
+    """
+    fixed = current[~free]
+    fixed = fixed[fixed >= 0]
+    base = _loads(problem, sc, fixed)
+    model = cp_model.CpModel()
+    pc, pp = problem.pair_client[allowed], problem.pair_person[allowed]
+    x = [model.new_bool_var("") for _ in range(len(allowed))]
+    free_ids = np.flatnonzero(free)
+    order = np.argsort(pc, kind="stable")
+    bounds = np.searchsorted(pc[order], np.concatenate([free_ids, [free_ids[-1] + 1]]))
+    for k in range(len(free_ids)):
+        members = order[bounds[k] : bounds[k + 1]]
+        if len(members) == 0:
+            return "INFEASIBLE", None, None
+        model.add_exactly_one([x[j] for j in members])
+    people = np.unique(pp)
+    by_person = np.argsort(pp, kind="stable")
+    edges = np.searchsorted(pp[by_person], np.concatenate([people, [people[-1] + 1]]))
+    settings = problem.settings
+    hours = sc.hours[allowed]
+    potential = sc.potential[pc]
+    penalty = int(np.abs(sc.cost[allowed]).max(initial=0)) + 1 if elastic else 0
+    slack_terms: list[Any] = []
+    big = int(sc.hours.sum()) + 1
+
+    def window(expr: Any, low: int, high: int, weight: int) -> None:
+        if not elastic:
+            model.add_linear_constraint(expr, low, high)
+            return
+        under, over = model.new_int_var(0, big, ""), model.new_int_var(0, big, "")
+        model.add_linear_constraint(expr + under - over, low, high)
+        slack_terms.extend([weight * under, weight * over])
+
+    no_cap = np.iinfo(np.int64).max // 8
+    for k, person in enumerate(people):
+        members = by_person[edges[k] : edges[k + 1]]
+        terms = [x[j] for j in members]
+        load = cp_model.LinearExpr.weighted_sum(terms, [int(h) for h in hours[members]])
+        window(
+            load,
+            int(sc.low[person] - base["hours"][person]),
+            int(sc.high[person] - base["hours"][person]),
+            penalty,
+        )
+        if settings.potential_balance is not None:
+            pot = cp_model.LinearExpr.weighted_sum(terms, [int(v) for v in potential[members]])
+            window(
+                pot,
+                int(sc.pot_low[person] - base["potential"][person]),
+                int(sc.pot_high[person] - base["potential"][person]),
+                1 if elastic else 0,
+            )
+        if sc.max_clients[person] < no_cap:
+            limit = int(sc.max_clients[person] - base["count"][person])
+            window(cp_model.LinearExpr.sum(terms), -big, limit, penalty * int(sc.hour_scale))
+    if sc.cap is not None:
+        moving = np.flatnonzero(sc.moved[allowed] > 0)
+        if len(moving):
+            moved = cp_model.LinearExpr.weighted_sum(
+                [x[j] for j in moving], [int(v) for v in sc.moved[allowed[moving]]]
+            )
+            window(moved, -(1 << 60), sc.cap - int(base["moved"][0]), 1 if elastic else 0)
+    objective = cp_model.LinearExpr.weighted_sum(x, [int(c) for c in sc.cost[allowed]])
+    if slack_terms:
+        objective = objective + sum(slack_terms)
+    model.minimize(objective)
+    hint = np.isin(allowed, current[free])
+    for j in range(len(allowed)):
+        model.add_hint(x[j], bool(hint[j]))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    solver.parameters.relative_gap_limit = gap
+    code = solver.solve(model)
+    name = solver.status_name(code)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return name, None, None
+    values = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+    chosen = allowed[values]
+    out = current.copy()
+    out[problem.pair_client[chosen]] = chosen
+    return name, out, solver.best_objective_bound / sc.cost_scale
+
+
+def infeasibility(problem: TerritoryProblem, sc: _Scaled, pairs: np.ndarray) -> int:
+    """How far an assignment is from meeting the windows and caps, in scaled hours."""
+    loads = _loads(problem, sc, pairs[pairs >= 0])
+    total = np.maximum(sc.low - loads["hours"], 0) + np.maximum(loads["hours"] - sc.high, 0)
+    excess = np.maximum(loads["count"] - sc.max_clients, 0) * int(sc.hour_scale)
+    out = int(total.sum() + excess.sum())
+    if problem.settings.potential_balance is not None:
+        out += int((np.maximum(sc.pot_low - loads["potential"], 0)).sum() > 0)
+        out += int((np.maximum(loads["potential"] - sc.pot_high, 0)).sum() > 0)
+    if sc.cap is not None and loads["moved"][0] > sc.cap:
+        out += 1
+    return out
+
+
+def objective_of(problem: TerritoryProblem, pairs: np.ndarray) -> float:
+    return float(problem.cost[pairs].sum())
+
+
+def violations(
+    problem: TerritoryProblem,
+    pairs: np.ndarray,
+    *,
+    tolerance: float = 1e-6,
+    hard_only: bool = False,
+) -> list[str]:
+    """Every rule the assignment breaks (empty when it is feasible), in words.
+
+    `hard_only` checks only what is never widened: capacity, max_clients and the moves cap.
+    """
+    out: list[str] = []
+    people = problem.people
+    m = problem.n_people
+    if np.any(pairs < 0) or len(np.unique(problem.pair_client[pairs])) != problem.n_clients:
+        out.append("not every client is assigned exactly once")
+        return out
+    pp = problem.pair_person[pairs]
+    hours = np.bincount(pp, weights=problem.pair_hours[pairs], minlength=m)
+    slack = tolerance * np.maximum(1.0, people["workload_high"].abs().to_numpy())
+    high = people["capacity_hours" if hard_only else "workload_high"].to_numpy(dtype=float)
+    low = np.zeros(m) if hard_only else people["workload_low"].to_numpy(dtype=float)
+    for k in np.flatnonzero(hours > high + slack):
+        out.append(f"{people['rep_id'][k]} has {hours[k]:,.1f} h, above its limit {high[k]:,.1f}")
+    for k in np.flatnonzero(hours < low - slack):
+        out.append(f"{people['rep_id'][k]} has {hours[k]:,.1f} h, below its limit {low[k]:,.1f}")
+    count = np.bincount(pp, minlength=m)
+    for k in np.flatnonzero(count > people["max_clients"].to_numpy(dtype=float)):
+        out.append(f"{people['rep_id'][k]} has {count[k]} clients, above max_clients")
+    if problem.max_moved_revenue is not None:
+        moved = float(problem.moved_revenue[pairs].sum())
+        if moved > problem.max_moved_revenue * (1 + tolerance) + 1:
+            out.append(
+                f"moved revenue {moved:,.0f} is above the cap {problem.max_moved_revenue:,.0f}"
+            )
+    return out
+
+
+# --- the whole solve -----------------------------------------------------------------------
+
+
+def _near_pairs(
+    problem: TerritoryProblem, reduced: np.ndarray, keep: np.ndarray, seed: int
+) -> np.ndarray:
+    """Each client's pairs with the smallest reduced cost (ties at random), plus `keep`."""
+    jitter = np.random.default_rng(seed).random(problem.n_pairs)
+    order = np.lexsort((jitter, reduced, problem.pair_client))
+    starts = problem.client_starts()
+    rank = np.arange(problem.n_pairs) - starts[problem.pair_client[order]]
+    chosen = np.zeros(problem.n_pairs, dtype=bool)
+    chosen[order[rank < NEIGHBOURS_PER_CLIENT]] = True
+    chosen[keep[keep >= 0]] = True
+    return np.flatnonzero(chosen)
+
+
+def _rounded(problem: TerritoryProblem, relax: _Relaxation) -> np.ndarray:
+    """Pairs the relaxation takes whole; -1 for clients it splits."""
+    current = np.full(problem.n_clients, -1, dtype=np.int64)
+    whole = relax.x >= 1 - 1e-6
+    current[problem.pair_client[relax.cols[whole]]] = relax.cols[whole]
+    return current
+
+
+def _neighbourhood(
+    problem: TerritoryProblem,
+    current: np.ndarray,
+    near: np.ndarray,
+    seed_person: int,
+    size: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A person and the people their clients could best go to: (free clients, allowed pairs)."""
+    m = problem.n_people
+    near_client = problem.pair_client[near]
+    near_person = problem.pair_person[near]
+    holder = problem.pair_person[current]
+    mine = holder == seed_person
+    others = near_person[mine[near_client]]
+    counts = np.bincount(others, minlength=m).astype(float)
+    counts += rng.random(m) * 0.5  # random tie-break
+    counts[seed_person] = 0
+    ranked = np.argsort(-counts)[: max(1, size - 1)]
+    ranked = ranked[counts[ranked] >= 1]
+    people = np.concatenate([[seed_person], ranked])
+    in_group = np.zeros(m, dtype=bool)
+    in_group[people] = True
+    free = in_group[holder]
+    allowed = near[free[near_client] & in_group[near_person]]
+    return free, np.union1d(allowed, current[free])
+
+
+def _mend(
+    problem: TerritoryProblem, sc: _Scaled, full: np.ndarray, near: np.ndarray, deadline: float
+) -> np.ndarray:
+    """Greedy mending of broken windows: move one client at a time, cheapest that helps.
+
+    Rounding a relaxation breaks each person's window by at most about one client, so single
+    moves to or from a neighbour with room usually mend it; whatever is left goes to CP-SAT.
+    """
+    full = full.copy()
+    m = problem.n_people
+    near_client = problem.pair_client[near]
+    client_starts = np.searchsorted(near_client, np.arange(problem.n_clients + 1))
+    by_person = near[np.argsort(problem.pair_person[near], kind="stable")]
+    person_starts = np.searchsorted(problem.pair_person[by_person], np.arange(m + 1))
+    loads = _loads(problem, sc, full)
+    hours, count = loads["hours"].copy(), loads["count"].copy()
+    moved = int(loads["moved"][0])
+    cap = sc.cap if sc.cap is not None else np.iinfo(np.int64).max
+    locked = problem.clients["locked"].fillna(False).to_numpy(dtype=bool)
+    for _ in range(20 * m + 100):
+        if time.monotonic() > deadline:
+            break
+        over = hours - sc.high
+        under = sc.low - hours
+        worst = int(np.argmax(np.maximum(over, under)))
+        if max(over[worst], under[worst]) <= 0:
+            break
+        holder = problem.pair_person[full]
+        if over[worst] > 0:
+            mine = np.flatnonzero((holder == worst) & ~locked)
+            if len(mine) == 0:
+                break
+            spans = [np.arange(client_starts[i], client_starts[i + 1]) for i in mine]
+            options = near[np.concatenate(spans)] if spans else np.zeros(0, dtype=int)
+            src = full[problem.pair_client[options]]
+            dest = problem.pair_person[options]
+            gain = sc.hours[src]
+        else:
+            options = by_person[person_starts[worst] : person_starts[worst + 1]]
+            src = full[problem.pair_client[options]]
+            dest = problem.pair_person[options]
+            options = options[
+                (problem.pair_person[src] != worst) & ~locked[problem.pair_client[options]]
+            ]
+            src = full[problem.pair_client[options]]
+            dest = problem.pair_person[options]
+            gain = sc.hours[options]
+        giver = problem.pair_person[src]
+        ok = dest != giver
+        ok &= hours[dest] + sc.hours[options] <= sc.high[dest]
+        ok &= hours[giver] - sc.hours[src] >= np.minimum(sc.low[giver], hours[giver])
+        ok &= count[dest] + 1 <= sc.max_clients[dest]
+        ok &= moved + sc.moved[options] - sc.moved[src] <= cap
+        if not ok.any():
+            break
+        need = over[worst] if over[worst] > 0 else under[worst]
+        fixes = ok & (gain >= need)
+        pool = np.flatnonzero(fixes) if fixes.any() else np.flatnonzero(ok)
+        delta = sc.cost[options[pool]] - sc.cost[src[pool]]
+        if not fixes.any():
+            delta = delta - gain[pool] * (int(np.abs(sc.cost).max(initial=0)) + 1)
+        k = pool[int(np.argmin(delta))]
+        pair, old = options[k], src[k]
+        hours[problem.pair_person[old]] -= sc.hours[old]
+        count[problem.pair_person[old]] -= 1
+        hours[problem.pair_person[pair]] += sc.hours[pair]
+        count[problem.pair_person[pair]] += 1
+        moved += int(sc.moved[pair] - sc.moved[old])
+        full[problem.pair_client[pair]] = pair
+    return full
+
+
+def _largest_share(problem: TerritoryProblem, cols: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Each client's pair with the largest share in a relaxed solution."""
+    order = np.lexsort((-x, problem.pair_client[cols]))
+    first = np.unique(problem.pair_client[cols[order]], return_index=True)[1]
+    return cols[order[first]].astype(np.int64)
+
+
+def _repair(
+    problem: TerritoryProblem,
+    sc: _Scaled,
+    current: np.ndarray,
+    near: np.ndarray,
+    relax: _Relaxation,
+    *,
+    deadline: float,
+    seed: int,
+) -> np.ndarray:
+    """Turn the rounded relaxation into a territory that meets every window and cap.
+
+    Split clients first go to the person holding their largest share; the windows this
+    breaks are then mended a few people at a time by CP-SAT with the windows as penalised
+    goals, until nothing is broken (or time is up: the least broken territory is returned).
+    """
+    # Narrower windows first: their rounding is the easiest to mend; the first that mends wins.
+    full = current
+    for x in (*relax.x_headroom, relax.x):
+        budget = max(2.0, 0.1 * (deadline - time.monotonic()))
+        rounded = _largest_share(problem, relax.cols, x)
+        full = _mend(problem, sc, rounded, near, min(deadline, time.monotonic() + budget))
+        if infeasibility(problem, sc, full) == 0:
+            return full
+    if relax.x_headroom:
+        full = _largest_share(problem, relax.cols, relax.x_headroom[0])
+    rng = np.random.default_rng(seed)
+    broken = infeasibility(problem, sc, full)
+    size, rounds = 4, 0
+    while broken > 0 and time.monotonic() < deadline:
+        loads = _loads(problem, sc, full)
+        bad = (loads["hours"] < sc.low) | (loads["hours"] > sc.high)
+        bad |= loads["count"] > sc.max_clients
+        candidates = np.flatnonzero(bad)
+        if len(candidates) == 0:  # only the moves cap or potential: anyone who took a move
+            candidates = np.unique(problem.pair_person[full[problem.moved_revenue[full] > 0]])
+        if len(candidates) == 0:
+            candidates = np.arange(problem.n_people)
+        seed_person = int(rng.choice(candidates))
+        free, allowed = _neighbourhood(problem, full, near, seed_person, size, rng)
+        status, out, _ = _subsolve(
+            problem,
+            sc,
+            full,
+            free,
+            allowed,
+            seconds=min(2.0, max(0.05, deadline - time.monotonic())),
+            seed=int(rng.integers(1 << 30)),
+            elastic=True,
+        )
+        rounds += 1
+        if out is not None:
+            after = infeasibility(problem, sc, out)
+            if after < broken or (
+                after == broken and objective_of(problem, out) < objective_of(problem, full)
+            ):
+                full, broken = out, after
+        if status != "OPTIMAL":
+            size = max(2, size - 1)
+        elif rounds % 5 == 0:
+            size = min(size + 2, 30)
+    return full
+
+
+def _search(
+    problem: TerritoryProblem,
+    sc: _Scaled,
+    current: np.ndarray,
+    near: np.ndarray,
+    bound: float,
+    *,
+    until: float,
+    gap: float,
+    seed: int,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Large-neighbourhood search: free a few people's clients, reassign them with CP-SAT."""
+    rng = np.random.default_rng(seed)
+    best = objective_of(problem, current)
+    size, rounds, improved, stale = 2, 0, 0, 0
+    m = problem.n_people
+    while time.monotonic() < until and stale < 60 + 4 * m:
+        if best - bound <= gap * max(abs(best), 1e-9):
+            break
+        free, allowed = _neighbourhood(problem, current, near, int(rng.integers(m)), size, rng)
+        if free.sum() == 0:
+            stale += 1
+            continue
+        started = time.monotonic()
+        status, out, _ = _subsolve(
+            problem,
+            sc,
+            current,
+            free,
+            allowed,
+            seconds=min(SUB_SECONDS, until - started),
+            seed=int(rng.integers(1 << 30)),
+        )
+        rounds += 1
+        took = time.monotonic() - started
+        if status == "OPTIMAL" and took < SUB_SECONDS / 10:
+            size = min(size + 1, 40)
+        elif status != "OPTIMAL":
+            size = max(2, size - 1)
+        if out is not None and objective_of(problem, out) < best - 1e-9:
+            current, best = out, objective_of(problem, out)
+            improved += 1
+            stale = 0
+        else:
+            stale += 1
+    return current, {"lns_rounds": rounds, "lns_improvements": improved, "lns_size": size}
+
+
+def solve_assignment(problem: TerritoryProblem, options: SolveOptions) -> TerritorySolution:
+    """Assign every client, best first; report the bound the relaxation proves."""
+    started = time.monotonic()
+    deadline = started + options.time_limit
+    rows = rows_of(problem)
+    if problem.n_clients == 0:
+        return TerritorySolution(
+            Status.OPTIMAL, np.zeros(0, dtype=np.int64), 0.0, 0.0, 0.0, rows=rows
+        )
+    stats: dict[str, Any] = {"pairs": problem.n_pairs}
+    widened: list[str] = []
+    relax = solve_relaxation(problem, rows, options, deadline)
+    for _ in range(3):
+        if relax.status == "optimal":
+            break
+        feasible, violation, used = phase_one(problem, rows, options, deadline)
+        if not feasible:
+            soft = _widen(problem, rows, violation)
+            if soft is None:
+                return TerritorySolution(
+                    Status.INFEASIBLE,
+                    None,
+                    None,
+                    None,
+                    time.monotonic() - started,
+                    rows=rows,
+                    problem=problem,
+                    infeasible=tuple(_violated_rows(problem, rows, violation)),
+                )
+            problem, notes = soft
+            widened += notes
+            rows = rows_of(problem)
+        cols = np.union1d(_first_candidates(problem, options.seed), used)
+        relax = solve_relaxation(problem, rows, options, deadline, cols=cols)
+    if relax.status != "optimal":
+        return TerritorySolution(
+            Status.ERROR,
+            None,
+            None,
+            None,
+            time.monotonic() - started,
+            rows=rows,
+            stats={"lp": relax.status},
+            problem=problem,
+        )
+    stats.update(
+        lp_seconds=round(time.monotonic() - started, 3),
+        lp_value=relax.value,
+        pricing_rounds=relax.rounds,
+        lp_columns=len(relax.cols),
+    )
+    bound, reduced, _ = lagrangian(problem, rows, relax.duals)
+    integral_costs = bool(np.allclose(problem.cost, np.round(problem.cost)))
+    if integral_costs:
+        bound = math.ceil(bound - 1e-6)
+    sc = _scaled(problem)
+    current = _rounded(problem, relax)
+    stats["split_clients"] = int((current < 0).sum())
+    near = _near_pairs(problem, reduced, current, options.seed)
+    repair_until = min(deadline, time.monotonic() + max(2.0, 0.3 * options.time_limit))
+    current = _repair(problem, sc, current, near, relax, deadline=repair_until, seed=options.seed)
+    if infeasibility(problem, sc, current) > 0:
+        soft = _accept_balance(problem, current)
+        if soft is None:
+            return TerritorySolution(
+                Status.ERROR,
+                None,
+                None,
+                bound,
+                time.monotonic() - started,
+                relax.duals,
+                reduced,
+                rows,
+                stats=stats | {"failure": "no territory found in time"},
+                problem=problem,
+                widened=tuple(widened),
+            )
+        problem, notes = soft
+        widened += notes
+        sc = _scaled(problem)
+    stats["first_objective"] = objective_of(problem, current)
+    best = objective_of(problem, current)
+    polish = np.flatnonzero(reduced <= best - bound + 1e-6)
+    can_polish = len(polish) <= POLISH_MAX_PAIRS and problem.n_clients <= POLISH_MAX_CLIENTS
+    remaining = deadline - time.monotonic()
+    until = time.monotonic() + (0.4 * remaining if can_polish else remaining)
+    current, lns = _search(
+        problem, sc, current, near, bound, until=until, gap=options.gap, seed=options.seed
+    )
+    stats.update(lns)
+    best = objective_of(problem, current)
+    proven = False
+    if can_polish and best - bound > options.gap * max(abs(best), 1e-9):
+        polish = np.flatnonzero(reduced <= best - bound + 1e-6)
+        remaining = deadline - time.monotonic()
+        if remaining > 0.2:
+            everyone = np.ones(problem.n_clients, dtype=bool)
+            status, out, sub_bound = _subsolve(
+                problem,
+                sc,
+                current,
+                everyone,
+                polish,
+                seconds=remaining,
+                seed=options.seed,
+                workers=max(2, options.threads),
+                gap=options.gap,
+            )
+            stats["polish"] = status
+            if out is not None and objective_of(problem, out) < best - 1e-9:
+                current, best = out, objective_of(problem, out)
+            if sub_bound is not None and sc.cost_scale == 1.0 and integral_costs:
+                bound = max(bound, math.ceil(sub_bound - 1e-6))
+            elif sub_bound is not None:
+                bound = max(bound, sub_bound - 1e-6 * abs(sub_bound))
+            proven = status == "OPTIMAL" and sc.cost_scale == 1.0 and integral_costs
+    if proven:
+        bound = best
+    bound = min(bound, best)
+    ended = Status.OPTIMAL if best - bound <= 1e-9 * max(1.0, abs(best)) else Status.FEASIBLE
+    seconds = time.monotonic() - started
+    return TerritorySolution(
+        ended,
+        current,
+        best,
+        bound,
+        seconds,
+        relax.duals,
+        reduced,
+        rows,
+        stats=stats,
+        problem=problem,
+        widened=tuple(widened),
+    )
+
+
+def _violated_rows(problem: TerritoryProblem, rows: Rows, violation: np.ndarray) -> list[str]:
+    """The rules the phase-one model had to bend, in the analyst's words."""
+    out: list[str] = []
+    people = problem.people
+    for k in np.flatnonzero(np.abs(violation) > 1e-6):
+        amount = violation[k]
+        if rows.workload <= k < rows.workload + rows.n_people:
+            p = k - rows.workload
+            side = "more" if amount > 0 else "fewer"
+            out.append(
+                f"workload of {people['rep_id'][p]} ({people['role'][p]}): needs "
+                f"{abs(amount):,.1f} {side} hours than any assignment can give (window "
+                f"{people['workload_low'][p]:,.1f}-{people['workload_high'][p]:,.1f} h)"
+            )
+        elif rows.has_potential and rows.potential <= k < rows.potential + rows.n_people:
+            p = k - rows.potential
+            out.append(f"potential balance of {people['rep_id'][p]}: off by {abs(amount):,.0f}")
+        elif rows.has_count and rows.count <= k < rows.count + rows.n_people:
+            p = k - rows.count
+            out.append(f"max_clients of {people['rep_id'][p]}: {abs(amount):,.1f} clients too many")
+        elif rows.has_cap and k == rows.cap:
+            out.append(
+                f"territory.max_moves: at least {abs(amount):,.0f} more revenue must move than "
+                f"the cap allows ({problem.max_moved_revenue:,.0f})"
+            )
+    return out
+
+
+def _widen(
+    problem: TerritoryProblem, rows: Rows, violation: np.ndarray
+) -> tuple[TerritoryProblem, list[str]] | None:
+    """Widen balance windows the clients cannot fill; None when a hard rule is what breaks.
+
+    Balance is a goal within what the data allow: a person whose eligible clients cannot reach
+    the window (another direction has all the work) gets the window widened by what is missing,
+    and the result says so. Capacity, max_clients and the moves cap are never widened.
+    """
+    people = problem.people.copy()
+    capacity = people["capacity_hours"].to_numpy(dtype=float)
+    # Widen by one client more than the relaxation needs, so whole clients fit the new window.
+    step = np.zeros(problem.n_people)
+    np.maximum.at(step, problem.pair_person, problem.pair_hours)
+    notes: list[str] = []
+    for k in np.flatnonzero(np.abs(violation) > 1e-6):
+        amount = float(violation[k])
+        if rows.workload <= k < rows.workload + rows.n_people:
+            p = k - rows.workload
+            rep = people.at[p, "rep_id"]
+            if amount > 0:
+                low = max(0.0, float(people.at[p, "workload_low"]) - amount - step[p])
+                people.at[p, "workload_low"] = low
+                notes.append(
+                    f"{rep}'s eligible clients cannot fill its balance window: "
+                    f"its lower limit drops to {low:,.1f} h"
+                )
+            else:
+                high = float(people.at[p, "workload_high"]) - amount
+                if high > capacity[p] + 1e-6:
+                    return None
+                high = min(capacity[p], high + step[p])
+                people.at[p, "workload_high"] = high
+                notes.append(
+                    f"{rep} must carry more than its balance window: its upper limit rises "
+                    f"to {high:,.1f} h (capacity {capacity[p]:,.1f} h)"
+                )
+        elif rows.has_potential and rows.potential <= k < rows.potential + rows.n_people:
+            p = k - rows.potential
+            column = "potential_low" if amount > 0 else "potential_high"
+            people.at[p, column] = float(people.at[p, column]) - amount
+            notes.append(
+                f"{people.at[p, 'rep_id']}'s potential window widened by {abs(amount):,.0f}"
+            )
+        else:
+            return None
+    return replace(problem, people=people), notes
+
+
+def _accept_balance(
+    problem: TerritoryProblem, pairs: np.ndarray
+) -> tuple[TerritoryProblem, list[str]] | None:
+    """Widen the balance windows a whole-client territory cannot meet; None if hard rules break.
+
+    Some windows can be met only with clients split between people (the relaxation does it,
+    whole clients cannot). The closest whole-client territory is then kept, the windows it
+    misses are widened to it and the result says so; capacity, max_clients and the moves cap
+    are never widened.
+    """
+    if violations(problem, pairs, hard_only=True):
+        return None
+    people = problem.people.copy()
+    load = np.bincount(
+        problem.pair_person[pairs], weights=problem.pair_hours[pairs], minlength=problem.n_people
+    )
+    notes = []
+    for k in np.flatnonzero(load < people["workload_low"].to_numpy() - 1e-6):
+        notes.append(
+            f"{people.at[k, 'rep_id']}: whole clients cannot fill its balance window; its lower "
+            f"limit drops from {people.at[k, 'workload_low']:,.1f} to {load[k]:,.1f} h"
+        )
+        people.at[k, "workload_low"] = load[k]
+    for k in np.flatnonzero(load > people["workload_high"].to_numpy() + 1e-6):
+        notes.append(
+            f"{people.at[k, 'rep_id']}: whole clients cannot keep it inside its balance window; "
+            f"its upper limit rises from {people.at[k, 'workload_high']:,.1f} to {load[k]:,.1f} h"
+        )
+        people.at[k, "workload_high"] = load[k]
+    if problem.settings.potential_balance is not None:
+        people["potential_low"] = -np.inf
+        people["potential_high"] = np.inf
+        notes.append("potential balance is dropped: whole clients cannot meet it")
+    return replace(problem, people=people), notes
