@@ -71,7 +71,10 @@ def people_from_owners(
     at their fte. Open positions (an empty name) start once their role's lead time has passed.
     """
     carriers = team[team["role"].isin(config.quota.carriers)].reset_index(drop=True)
-    owner = clients["owner"].fillna("").astype(str)
+    if "owner" in clients:
+        owner = clients["owner"].fillna("").astype(str)
+    else:  # the column is optional: nobody owns anything yet
+        owner = pd.Series("", index=clients.index)
     owned = clients[owner != ""].assign(owner=owner[owner != ""])
     totals = owned.groupby("owner")[["potential", "revenue_last_year"]].sum()
     by_direction = owned.groupby(["owner", "direction"])["potential"].sum()
@@ -79,17 +82,16 @@ def people_from_owners(
     for person in carriers.itertuples(index=False):
         role = config.require_role(str(person.role), why="its people carry quota")
         rep_id = str(person.rep_id)
-        name = str(getattr(person, "name", "") or "")
+        name = _text(getattr(person, "name", ""))
         fte = float(getattr(person, "fte", 1.0))
+        fte = 1.0 if np.isnan(fte) else fte  # team.csv: fte defaults to 1
         opening = not name.strip()
         rows.append(
             {
                 "rep_id": rep_id,
                 "name": name,
                 "role": str(person.role),
-                "direction": _home_direction(
-                    config, str(person.direction or ""), rep_id, by_direction
-                ),
+                "direction": _home_direction(config, _text(person.direction), rep_id, by_direction),
                 "fte": fte,
                 "start_month": 1 + role.hire_lead_months if opening else 1,
                 "potential": float(totals["potential"].get(rep_id, 0.0)),
@@ -98,6 +100,11 @@ def people_from_owners(
             }
         )
     return pd.DataFrame(rows, columns=list(PEOPLE_COLUMNS))
+
+
+def _text(value: object) -> str:
+    """A cell as text, empty when missing (NaN or None)."""
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
 def _home_direction(

@@ -69,10 +69,10 @@ def build_fairness(frame: pd.DataFrame, directions: Mapping[str, int]) -> Fairne
     deviation: dict[str, pulp.LpVariable] = {}
     stretch: dict[str, pulp.LpVariable] = {}
     free = frame[~frame["fixed"]]
+    fixed = frame["value_cents"].where(frame["fixed"], 0.0).groupby(frame["direction"]).sum()
     for direction, crew in free.groupby("direction", sort=False):
         quota = float(directions[str(direction)])
-        fixed = frame[(frame["direction"] == direction) & frame["fixed"]]
-        left = quota - float(fixed["value_cents"].sum())
+        left = quota - float(fixed[direction])
         common = model.var("common_stretch", lb=None)
         deviation[str(direction)] = spread = model.var("deviation")
         terms = []
@@ -162,13 +162,14 @@ def check_against_lp(
     """The fair split's largest deviation per direction; raise if it is worse than the LP's."""
     found = {}
     free = ~frame["fixed"].to_numpy()
-    stretch = np.where(free, cents / frame["fair_cents"].where(free, 1.0).to_numpy(), np.nan)
+    fair = frame["fair_cents"].to_numpy()
+    rows = frame.groupby("direction", sort=False).indices
     for direction, variable in fairness.deviation.items():
-        mine = stretch[(frame["direction"] == direction).to_numpy() & free]
-        half_spread = float((mine.max() - mine.min()) / 2)
+        mine = rows[direction][free[rows[direction]]]
+        stretch = cents[mine] / fair[mine]
+        half_spread = float((stretch.max() - stretch.min()) / 2)
         optimum = solution.value(variable)
-        fair_cents = frame.loc[free & (frame["direction"] == direction).to_numpy(), "fair_cents"]
-        rounding = 1.0 / float(fair_cents.min())  # a cent of rounding, in stretch
+        rounding = 1.0 / float(fair[mine].min())  # a cent of rounding, in stretch
         if half_spread > optimum + STRETCH_TOLERANCE + rounding:
             raise ArithmeticError(
                 f"quota: the fair split of {direction} deviates by {half_spread:.6f}, more than "

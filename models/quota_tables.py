@@ -213,12 +213,17 @@ def direction_table(inputs: QuotaInputs, split: Split) -> pd.DataFrame:
     people = split.frame
     unhedged = split.unhedged_directions
     company = inputs.company_cents
+    members = people.groupby("direction", sort=False).indices
+    free = ~people["fixed"].to_numpy()
+    fair = people["fair_cents"].to_numpy()
+    potential = people["potential"].to_numpy()
+    last_year = people["revenue_last_year"].to_numpy()
     rows = []
     for index, direction in enumerate(split.directions):
-        crew = people["direction"] == direction
+        crew = members.get(direction, np.array([], dtype=int))
         cents = split.directions[direction]
-        free = crew & ~people["fixed"]
-        stretch = split.annual_cents[free.to_numpy()] / people.loc[free, "fair_cents"].to_numpy()
+        free_crew = crew[free[crew]]
+        stretch = split.annual_cents[free_crew] / fair[free_crew]
         row = {
             "direction": direction,
             "plan_share": config.direction_share(direction),
@@ -228,9 +233,9 @@ def direction_table(inputs: QuotaInputs, split: Split) -> pd.DataFrame:
             "unhedged_quota": unhedged[direction] / 100,
             "hedge_buffer": (cents - unhedged[direction]) / 100,
             "share_of_company": cents / company if company else 0.0,
-            "people": int(crew.sum()),
-            "potential": float(people.loc[crew, "potential"].sum()),
-            "revenue_last_year": float(people.loc[crew, "revenue_last_year"].sum()),
+            "people": len(crew),
+            "potential": float(potential[crew].sum()),
+            "revenue_last_year": float(last_year[crew].sum()),
             "common_stretch": split.levels.get(direction, np.nan),
             "stretch_spread": float(stretch.max() - stretch.min()) if len(stretch) else 0.0,
             "largest_deviation": split.deviations.get(direction, 0.0),
@@ -268,7 +273,8 @@ def _explain(
         "hedge buffer": (inputs.company_cents - inputs.unhedged_cents) / 100,
     }
     breakdown.update({f"{d} quota": c / 100 for d, c in split.directions.items()})
-    notes = [_direction_note(d, split, people) for d in split.directions]
+    crews = dict(iter(people.groupby("direction", sort=False)))
+    notes = [_direction_note(d, split, crews.get(d, people.iloc[:0])) for d in split.directions]
     if inputs.pins.people or inputs.pins.directions:
         pins = {**inputs.pins.directions, **inputs.pins.people}
         listed = ", ".join(f"{k} = {money(v)}" for k, v in pins.items())
@@ -289,8 +295,7 @@ def _explain(
     return Explanation(headline, breakdown, binding, notes=tuple(notes))
 
 
-def _direction_note(direction: str, split: Split, people: pd.DataFrame) -> str:
-    crew = people[people["direction"] == direction]
+def _direction_note(direction: str, split: Split, crew: pd.DataFrame) -> str:
     note = f"{direction}: {money(split.directions[direction])} over {len(crew)} people"
     if direction in split.levels:
         note += (

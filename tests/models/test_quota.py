@@ -342,6 +342,25 @@ def test_people_from_owners_sums_territories_and_picks_a_home_direction() -> Non
     assert people.loc["R2", "capacity_hours"] == 100 * 12 * 0.5
 
 
+def test_people_from_owners_reads_missing_cells_as_the_defaults() -> None:
+    # No owner column (optional in clients.csv), no direction (any), no fte (1), no name (open).
+    config = _config(directions=("north", "south"))
+    team = pd.DataFrame(
+        {"rep_id": ["R1"], "name": [np.nan], "role": ["account_manager"], "direction": [np.nan],
+         "fte": [np.nan]}
+    )  # fmt: skip
+    clients = pd.DataFrame({"client_id": ["C1"], "direction": ["south"], "potential": [5.0],
+                            "revenue_last_year": [1.0]})  # fmt: skip
+    people = people_from_owners(config, clients, team)
+    assert people.loc[0, ["direction", "name", "fte", "potential"]].tolist() == [
+        "north",
+        "",
+        1.0,
+        0,
+    ]
+    assert people.loc[0, "capacity_hours"] == 100 * 12
+
+
 def test_the_demo_cascades_with_every_identity() -> None:
     scenario = load_scenario("data/demo")
     people = people_from_owners(scenario.config, scenario.clients, scenario.team)
