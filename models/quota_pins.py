@@ -219,10 +219,20 @@ def people_conflicts(
     `people` carries per person: rep_id, direction, floor_cents, cap_cents (inf when none),
     fixed (pinned, or no fair share at all) and value_cents (what a fixed person carries).
     """
-    conflicts = [_person_conflict(config, row) for row in people.itertuples(index=False)]
+    pinned = people[people["pinned"]]
+    conflicts = [_person_conflict(config, row) for row in pinned.itertuples(index=False)]
     found = [c for c in conflicts if c is not None]
+    fixed = people["fixed"]
+    by_direction = people.groupby("direction", sort=False)
+    fixed_total = people["value_cents"].where(fixed, 0.0).groupby(people["direction"]).sum()
+    lowest = fixed_total + people["floor_cents"].where(~fixed, 0).groupby(people["direction"]).sum()
+    highest = (
+        fixed_total + people["cap_cents"].where(~fixed, 0.0).groupby(people["direction"]).sum()
+    )
     for direction, quota in directions.items():
-        crew = people[people["direction"] == direction]
+        if lowest.get(direction, 0.0) <= quota <= highest.get(direction, 0.0):
+            continue  # the usual case, decided without building the direction's table
+        crew = by_direction.get_group(direction) if direction in lowest else people.iloc[:0]
         conflict = _direction_conflict(config, direction, quota, crew, pins)
         if conflict is not None:
             found.append(conflict)
