@@ -24,7 +24,7 @@ from optim.solver import SolveOptions
 from tests.models.test_quota import PEOPLE, _assert_identities, _cents
 
 OPTIONS = SolveOptions()
-PROPERTIES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _time_at_full_pace(example: Cascade, person: Any) -> float:
     return total
 
 
-@settings(PROPERTIES, max_examples=30)
+@settings(PROPERTIES, max_examples=20)
 @given(cascades(with_pins=False), st.data())
 def test_pinning_someone_at_their_own_quota_moves_nobody(
     example: Cascade, data: st.DataObject
