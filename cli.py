@@ -134,6 +134,7 @@ def _solve(
     as_json: bool,
     quiet: bool,
     overrides: dict[str, Any],
+    pins: dict[str, float] | None = None,
 ) -> None:
     started = datetime.now(UTC)
     scenario = load_scenario(scenario_path)
@@ -148,6 +149,7 @@ def _solve(
         upto=upto,
         options=options,
         progress=lambda label: progress(label, enabled=show),
+        pins=pins,
     )
     run_dir = write_run(
         out,
@@ -172,12 +174,38 @@ def _solve(
     sys.exit(code)
 
 
-def _solve_command(name: str, upto: str, help_text: str, *, objective: bool) -> None:
+def _parse_pins(values: tuple[str, ...]) -> dict[str, float]:
+    """`--pin ID=AMOUNT` (a rep_id or a direction) into {ID: amount}."""
+    pins: dict[str, float] = {}
+    for value in values:
+        key, sep, amount = value.partition("=")
+        try:
+            pins[key.strip()] = float(amount.replace(",", "").replace("_", ""))
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not ID=AMOUNT", param_hint="--pin")
+    return pins
+
+
+_PIN_OPTION = click.option(
+    "--pin",
+    "pins",
+    multiple=True,
+    metavar="ID=AMOUNT",
+    help="Pin a person's (rep_id) or a direction's annual quota; repeatable.",
+)
+
+
+def _solve_command(
+    name: str, upto: str, help_text: str, *, objective: bool, pins: bool = False
+) -> None:
     @click.argument("scenario", type=click.Path(path_type=Path))
     @solve_options
     @_guarded
     def command(scenario: Path, objective: str | None = None, **kwargs: Any) -> None:
         out, as_json, quiet = kwargs.pop("out"), kwargs.pop("as_json"), kwargs.pop("quiet")
+        pinned = _parse_pins(kwargs.pop("pins", ()))
         overrides = {"solver": kwargs.pop("solver"), **kwargs}
         _solve(
             name,
@@ -188,9 +216,12 @@ def _solve_command(name: str, upto: str, help_text: str, *, objective: bool) -> 
             as_json=as_json,
             quiet=quiet,
             overrides=overrides,
+            pins=pinned,
         )
 
     command.__doc__ = help_text
+    if pins:
+        command = _PIN_OPTION(command)
     if objective:
         command = click.option(
             "--objective",
@@ -214,6 +245,21 @@ _solve_command(
 )
 
 _solve_command(
+    "quota",
+    "quota",
+    "Cascade the target x (1 + hedge) to directions, people and months (coverage, staffing and "
+    "territories first).",
+    objective=False,
+    pins=True,
+)
+_solve_command(
+    "motivate",
+    "motivation",
+    "Choose each role's KPI weights and simulate their payout (all earlier models first).",
+    objective=False,
+    pins=True,
+)
+_solve_command(
     "assign",
     "territory",
     "Assign every client to one person (coverage and staffing first, planned hires as "
@@ -229,11 +275,13 @@ _solve_command(
     type=click.Choice(["min_cost", "max_margin"]),
     help="Meet the plan at least cost, or the most margin within the budget.",
 )
+@_PIN_OPTION
 @solve_options
 @_guarded
 def plan(scenario: Path | None, objective: str | None, **kwargs: Any) -> None:
     """Run every model in order into one run folder (the bundled demo when no SCENARIO)."""
     out, as_json, quiet = kwargs.pop("out"), kwargs.pop("as_json"), kwargs.pop("quiet")
+    pinned = _parse_pins(kwargs.pop("pins", ()))
     path = scenario if scenario is not None else _demo_scenario()
     _solve(
         "plan",
@@ -244,6 +292,7 @@ def plan(scenario: Path | None, objective: str | None, **kwargs: Any) -> None:
         as_json=as_json,
         quiet=quiet,
         overrides=kwargs,
+        pins=pinned,
     )
 
 
@@ -322,13 +371,39 @@ def _explain_client(record: Any, client_id: str, *, as_json: bool) -> None:
             found["covered_by"] = cell.iloc[0]["covered_by"]
             found["reason"] = cell.iloc[0]["reason"]
     found.setdefault("covered_by", "not decided in this run")
-    found["person"] = "assigned by the territory model, which this run does not include"
+    found.update(_territory_of(record, client_id))
     if as_json:
         click.echo(json.dumps(found, indent=2, default=str))
         return
     console = _console()
     for key, value in found.items():
         console.print(f"{key}: {value}", markup=False)
+
+
+def _territory_of(record: Any, client_id: str) -> dict[str, Any]:
+    """The client's person, why, the next-best person and what moving there costs or breaks."""
+    territories = record.frames.get("territories")
+    if territories is None:
+        return {"person": "assigned by the territory model, which this run does not include"}
+    row = territories[territories["client_id"].astype(str) == client_id]
+    if row.empty:
+        return {"person": "not in this run's territories"}
+    client = row.iloc[0]
+    rep = client.get("rep_id")
+    if not isinstance(rep, str) or not rep:
+        return {"person": "nobody", "why": client.get("reason", "")}
+    found: dict[str, Any] = {
+        "person": f"{rep} {client.get('rep_name', '')}".strip(),
+        "previous_owner": client.get("previous_owner", ""),
+        "moved": bool(client.get("moved", False)),
+        "why": client.get("reason", ""),
+    }
+    alt = client.get("next_best_rep")
+    if isinstance(alt, str) and alt:
+        found["next_best_person"] = alt
+        found["moving_there_costs_per_year"] = client.get("move_to_next_best_cost")
+        found["moving_there_breaks"] = client.get("move_to_next_best_breaks")
+    return found
 
 
 @main.command()

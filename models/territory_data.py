@@ -293,12 +293,35 @@ def _people(
                     "lon": math.nan,
                 }
                 rows.append(_person_row(config, base, int(seat.start_month), placeholder=True))
-    people = pd.DataFrame(rows)
+    people = _home_bases(pd.DataFrame(rows))
     if people.empty:
         people = pd.DataFrame(
             columns=["rep_id", "name", "role", "direction", "fte", "start_month", "capacity_hours"]
         )
     return people.reset_index(drop=True)
+
+
+def _home_bases(people: pd.DataFrame) -> pd.DataFrame:
+    """A planned hire has no home yet: it is placed where its role's team in its direction sits
+    (their mean position), or its direction's team, so its travel is counted like theirs."""
+    if people.empty or "placeholder" not in people:
+        return people
+    people = people.copy()
+    for keys in (["role", "direction"], ["direction"]):
+        known = people[~people["placeholder"] & people["lat"].notna() & people["lon"].notna()]
+        centre = known.groupby(keys)[["lat", "lon"]].mean()
+        todo = people["placeholder"] & people["lat"].isna()
+        if not todo.any() or centre.empty:
+            break
+        index = (
+            pd.MultiIndex.from_frame(people.loc[todo, keys])
+            if len(keys) > 1
+            else people.loc[todo, keys[0]]
+        )
+        found = centre.reindex(index)
+        people.loc[todo, "lat"] = found["lat"].to_numpy()
+        people.loc[todo, "lon"] = found["lon"].to_numpy()
+    return people
 
 
 def _person_row(
@@ -383,7 +406,7 @@ def _eligible_pairs(
     rep_index = pd.Series(np.arange(len(people)), index=people["rep_id"].to_numpy())
     keep_locked = np.zeros(len(chosen), dtype=bool)
     if locked is not None:
-        owner_any = np.array([rep_index.get(o, -1) for o in raw_owner], dtype=int)
+        owner_any = pd.Series(raw_owner).map(rep_index).fillna(-1).to_numpy(dtype=int)
         keep_locked = locked & (owner_any >= 0)
         if (locked & (owner_any < 0)).any():
             notes.append(
@@ -471,8 +494,7 @@ def _travel(
     unknown = np.isnan(km) & ~remote
     if unknown.any():
         notes.append(
-            f"{int(unknown.sum()):,} client x person pairs lack coordinates and count no travel "
-            "(placeholders have no home base yet)."
+            f"{int(unknown.sum()):,} client x person pairs lack coordinates and count no travel."
         )
     km = np.where(np.isnan(km) | remote, 0.0, km)
     return km * 2 * travel.visits_per_year * travel.cost_per_km
@@ -501,8 +523,9 @@ def _pools(
     first_of_client = np.where(has, pp[np.minimum(starts, max(len(pc) - 1, 0))], -1)
     if len(pc):
         first = first_of_client[pc]
-        links = np.unique(np.stack([first, pp], axis=1), axis=0)
-        for a, b in links:
+        m = max(len(people), 1)
+        codes = np.unique(first.astype(np.int64) * m + pp)
+        for a, b in zip((codes // m).tolist(), (codes % m).tolist(), strict=True):
             ra, rb = find(int(a)), find(int(b))
             if ra != rb:
                 parent[rb] = ra

@@ -322,7 +322,11 @@ def _x_with_headroom(highs: Any, rows: Rows, x: np.ndarray, share: float) -> np.
 
 
 def phase_one(
-    problem: TerritoryProblem, rows: Rows, options: SolveOptions, deadline: float
+    problem: TerritoryProblem,
+    rows: Rows,
+    options: SolveOptions,
+    deadline: float,
+    cols: np.ndarray | None = None,
 ) -> tuple[bool, np.ndarray, np.ndarray]:
     """Can the rules hold at all? Least total violation over every pair, rows scaled to 1.
 
@@ -330,7 +334,7 @@ def phase_one(
     """
     import highspy
 
-    cols = np.arange(problem.n_pairs)
+    cols = np.arange(problem.n_pairs) if cols is None else cols
     highs = _highs_for(problem, rows, cols, np.zeros(len(cols)), options, deadline)
     scale = np.maximum(1.0, np.abs(np.where(np.isfinite(rows.upper), rows.upper, 0.0)))
     side = np.arange(rows.n_clients, len(rows.lower))
@@ -358,7 +362,7 @@ def phase_one(
         which = side[bounded]
         violation[which] += sign * x[offset : offset + len(which)]
         offset += len(which)
-    used = np.flatnonzero(x[: len(cols)] > 1e-9)
+    used = cols[x[: len(cols)] > 1e-9]
     feasible = bool(np.all(np.abs(violation) <= 1e-6 * scale))
     return feasible, violation, used
 
@@ -765,6 +769,8 @@ def _repair(
             candidates = np.arange(problem.n_people)
         seed_person = int(rng.choice(candidates))
         free, allowed = _neighbourhood(problem, full, near, seed_person, size, rng)
+        if not free.any():  # the person holds no client: nothing to reassign around them
+            continue
         status, out, _ = _subsolve(
             problem,
             sc,
@@ -922,39 +928,25 @@ def solve_assignment(problem: TerritoryProblem, options: SolveOptions) -> Territ
     polish = np.flatnonzero(reduced <= best - bound + 1e-6)
     can_polish = len(polish) <= POLISH_MAX_PAIRS and problem.n_clients <= POLISH_MAX_CLIENTS
     remaining = deadline - time.monotonic()
-    until = time.monotonic() + (0.4 * remaining if can_polish else remaining)
+    until = time.monotonic() + (0.15 * remaining if can_polish else remaining)
     current, lns = _search(
         problem, sc, current, near, bound, until=until, gap=options.gap, seed=options.seed
     )
     stats.update(lns)
     best = objective_of(problem, current)
-    proven = False
     if can_polish and best - bound > options.gap * max(abs(best), 1e-9):
+        # Exact reduced-cost fixing: only pairs that could be in a better territory stay.
         polish = np.flatnonzero(reduced <= best - bound + 1e-6)
         remaining = deadline - time.monotonic()
         if remaining > 0.2:
-            everyone = np.ones(problem.n_clients, dtype=bool)
-            status, out, sub_bound = _subsolve(
-                problem,
-                sc,
-                current,
-                everyone,
-                polish,
-                seconds=remaining,
-                seed=options.seed,
-                workers=max(2, options.threads),
-                gap=options.gap,
-            )
+            out, sub_bound, status = _polish(problem, rows, current, polish, options, deadline)
             stats["polish"] = status
             if out is not None and objective_of(problem, out) < best - 1e-9:
                 current, best = out, objective_of(problem, out)
-            if sub_bound is not None and sc.cost_scale == 1.0 and integral_costs:
+            if sub_bound is not None and integral_costs:
                 bound = max(bound, math.ceil(sub_bound - 1e-6))
             elif sub_bound is not None:
-                bound = max(bound, sub_bound - 1e-6 * abs(sub_bound))
-            proven = status == "OPTIMAL" and sc.cost_scale == 1.0 and integral_costs
-    if proven:
-        bound = best
+                bound = max(bound, sub_bound - 1e-9 * abs(sub_bound))
     bound = min(bound, best)
     ended = Status.OPTIMAL if best - bound <= 1e-9 * max(1.0, abs(best)) else Status.FEASIBLE
     seconds = time.monotonic() - started
@@ -971,6 +963,48 @@ def solve_assignment(problem: TerritoryProblem, options: SolveOptions) -> Territ
         problem=problem,
         widened=tuple(widened),
     )
+
+
+def _polish(
+    problem: TerritoryProblem,
+    rows: Rows,
+    current: np.ndarray,
+    pairs: np.ndarray,
+    options: SolveOptions,
+    deadline: float,
+) -> tuple[np.ndarray | None, float | None, str]:
+    """HiGHS branch-and-bound over the surviving pairs, from the best territory so far.
+
+    Its dual bound is valid for the whole problem: every pair left out has a reduced cost that
+    rules it out of any better territory. Returns (territory or None, bound, status).
+    """
+    import highspy
+
+    cols = np.union1d(pairs, current)
+    highs = _highs_for(problem, rows, cols, problem.cost[cols], options, deadline)
+    highs.setOptionValue("mip_rel_gap", options.gap)
+    highs.setOptionValue("random_seed", options.seed)
+    highs.changeColsIntegrality(
+        len(cols),
+        np.arange(len(cols), dtype=np.int32),
+        np.full(len(cols), highspy.HighsVarType.kInteger),
+    )
+    start = highspy.HighsSolution()
+    start.col_value = np.isin(cols, current).astype(float).tolist()
+    start.value_valid = True
+    highs.setSolution(start)
+    highs.run()
+    info = highs.getInfo()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    if info.primal_solution_status != 2:
+        return None, bound, status
+    x = np.asarray(highs.getSolution().col_value) > 0.5
+    out = current.copy()
+    out[problem.pair_client[cols[x]]] = cols[x]
+    if violations(problem, out):  # never trust a territory that breaks a rule
+        return None, bound, status
+    return out, bound, status
 
 
 def _violated_rows(problem: TerritoryProblem, rows: Rows, violation: np.ndarray) -> list[str]:

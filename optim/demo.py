@@ -37,8 +37,9 @@ MONTHS = 12
 # (sum of monthly_cost x fte x months over team.csv, open positions included).
 NEW_BUSINESS_SHARE = 0.05
 BUDGET_HEADROOM = 1.35
-# variable_budget = VARIABLE_BUDGET_HEADROOM x the team's variable pay at 100% payout.
-VARIABLE_BUDGET_HEADROOM = 1.0
+# variable_budget = VARIABLE_BUDGET_HEADROOM x today's team's variable pay at 100% payout: the
+# same headroom as the personnel budget, since the plan's hires are paid variable pay too.
+VARIABLE_BUDGET_HEADROOM = BUDGET_HEADROOM
 PLAN_SIGNIFICANT_DIGITS = 3  # "nice" figures: 1,650,000,000 rather than 1,647,318,000
 QUOTA_HEDGE = 0.05
 
