@@ -158,3 +158,48 @@ def test_plan_without_argument_runs_the_demo(tmp_path: Path) -> None:
     assert statuses["territory"] in ("optimal", "feasible")
     territories = pd.read_csv(out / "territories.csv", encoding="utf-8-sig")
     assert territories["client_id"].is_unique
+
+
+def test_quota_pin_rebalances_the_rest_and_keeps_the_total(tmp_path: Path) -> None:
+    free = tmp_path / "free"
+    assert _run("quota", str(TINY), "--out", str(free), "--quiet").exit_code == 0
+    pinned = tmp_path / "pinned"
+    result = _run("quota", str(TINY), "--out", str(pinned), "--quiet", "--pin", "R4=16000000")
+    assert result.exit_code == 0, result.output
+    before = pd.read_csv(free / "quota_people.csv", encoding="utf-8-sig").set_index("rep_id")
+    after = pd.read_csv(pinned / "quota_people.csv", encoding="utf-8-sig").set_index("rep_id")
+    assert after.loc["R4", "quota"] == pytest.approx(16_000_000)
+    assert after["quota"].sum() == pytest.approx(before["quota"].sum(), abs=0.01)
+    others = after.index != "R4"
+    moved = (after["quota"] - before["quota"])[others].sum()
+    assert moved == pytest.approx(before.loc["R4", "quota"] - 16_000_000, abs=0.01)
+
+
+def test_quota_pins_that_cannot_hold_exit_3_and_name_the_pins(tmp_path: Path) -> None:
+    result = _run(
+        "quota",
+        str(TINY),
+        "--out",
+        str(tmp_path / "bad"),
+        "--pin",
+        "R4=30000000",
+        "--pin",
+        "R3=20000000",
+    )
+    assert result.exit_code == 3
+    assert "R4" in result.output and "R3" in result.output
+
+
+def test_a_pin_that_is_not_id_equals_amount_is_bad_input(tmp_path: Path) -> None:
+    result = _run("quota", str(TINY), "--out", str(tmp_path / "x"), "--pin", "R4")
+    assert result.exit_code == 2
+    assert not (tmp_path / "x").exists()
+
+
+def test_motivate_writes_weights_that_sum_to_one_per_role(tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    assert _run("motivate", str(TINY), "--out", str(out), "--quiet").exit_code == 0
+    weights = pd.read_csv(out / "motivation.csv", encoding="utf-8-sig")
+    paid = weights[weights["weight"] > 0].groupby("role")["weight"].sum()
+    assert not paid.empty
+    assert paid.to_numpy() == pytest.approx(1.0)
