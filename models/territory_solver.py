@@ -1016,6 +1016,13 @@ def _violated_rows(problem: TerritoryProblem, rows: Rows, violation: np.ndarray)
         if rows.workload <= k < rows.workload + rows.n_people:
             p = k - rows.workload
             side = "more" if amount > 0 else "fewer"
+            capacity = float(people["capacity_hours"][p])
+            if amount < 0 and people["workload_high"][p] >= capacity - 1e-6:
+                out.append(
+                    f"capacity of {people['rep_id'][p]} ({people['role'][p]}, "
+                    f"{capacity:,.1f} h): its clients need {abs(amount):,.1f} h more than it has"
+                )
+                continue
             out.append(
                 f"workload of {people['rep_id'][p]} ({people['role'][p]}): needs "
                 f"{abs(amount):,.1f} {side} hours than any assignment can give (window "
