@@ -203,3 +203,59 @@ def test_motivate_writes_weights_that_sum_to_one_per_role(tmp_path: Path) -> Non
     paid = weights[weights["weight"] > 0].groupby("role")["weight"].sum()
     assert not paid.empty
     assert paid.to_numpy() == pytest.approx(1.0)
+
+
+def test_assign_writes_territories_workload_and_moves(tmp_path: Path) -> None:
+    """Two account managers 10 degrees apart on the equator, no plan (staffing is skipped).
+
+    C2 sits by R2 and moves there (a third of the revenue, under the 50% cap); C3 sits by R1
+    but is locked to its owner R2.
+    """
+    folder = tmp_path / "farmers"
+    folder.mkdir()
+    (folder / "scenario.yaml").write_text(
+        "company: Two Farmers\n"
+        "directions: [main]\n"
+        "roles:\n"
+        "  account_manager: {monthly_cost: 100000, hours_per_month: 10}\n"
+        "segments:\n"
+        "  S: {avg_deal: 1000000, win_rate: 0.5, service_hours_per_year: 10}\n"
+        "coverage:\n"
+        "  allowed: {active: [account_manager], key: [none]}\n"
+        "territory:\n"
+        "  balance: null\n"
+        "  max_moves: 0.5\n"
+        "  travel: {cost_per_km: 15, visits_per_year: 4}\n",
+        encoding="utf-8",
+    )
+    (folder / "clients.csv").write_text(
+        "client_id,name,segment,direction,region,status,revenue_last_year,potential,owner,"
+        "locked,lat,lon\n"
+        "C1,One,S,main,East,active,100,100,R1,false,0,0\n"
+        "C2,Two,S,main,East,active,100,100,R1,false,0,9.5\n"
+        "C3,Three,S,main,West,active,100,100,R2,true,0,0.5\n",
+        encoding="utf-8",
+    )
+    (folder / "team.csv").write_text(
+        "rep_id,name,role,direction,region,fte,lat,lon\n"
+        "R1,Anna,account_manager,main,East,1,0,0\n"
+        "R2,Boris,account_manager,,West,1,0,10\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    result = _run("assign", str(folder), "--out", str(out), "--time-limit", "10", "--quiet")
+    assert result.exit_code == 0, result.output
+    territories = pd.read_csv(out / "territories.csv", encoding="utf-8-sig")
+    assert territories["client_id"].tolist() == ["C1", "C2", "C3"]
+    assert territories["rep_id"].tolist() == ["R1", "R2", "R2"]
+    assert territories["moved"].tolist() == [False, True, False]
+    assert territories["reason"].str.startswith("locked").tolist() == [False, False, True]
+    workload = pd.read_csv(out / "workload.csv", encoding="utf-8-sig").set_index("rep_id")
+    assert workload["clients"].to_dict() == {"R1": 1, "R2": 2}
+    assert workload["workload_hours"].to_dict() == {"R1": 10, "R2": 20}
+    moves = pd.read_csv(out / "moves.csv", encoding="utf-8-sig").set_index("role")
+    assert moves.loc["all", "moved_share"] == pytest.approx(1 / 3)
+    assert moves.loc["all", "moved_share"] <= moves.loc["all", "cap_share"] == 0.5
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    statuses = {m["model"]: m["status"] for m in run["models"]}
+    assert statuses == {"coverage": "optimal", "territory": "optimal"}
