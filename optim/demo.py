@@ -274,7 +274,9 @@ CONTROLLABILITY = {
     "telesales": {"meetings_set": 1.0, "new_client_revenue": 0.2, "contacts_researched": 0.1},
     "assistant": {"contacts_researched": 1.0, "meetings_set": 0.3},
 }
-SOLVER = {"time_limit": 60, "gap": 0.001, "threads": 0, "seed": 0}
+# A 0.5% gap lets `optim plan` on the demo finish in seconds: coverage, staffing, quota and
+# motivation still prove their optimum; territories stop within 0.5% of the proven bound.
+SOLVER = {"time_limit": 60, "gap": 0.005, "threads": 0, "seed": 0}
 
 # --- names ---------------------------------------------------------------------------------------
 CYRILLIC_STEMS = (
