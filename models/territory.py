@@ -286,8 +286,10 @@ def _reasons(
         if isinstance(alt["rep"][i], str) and alt["rep"][i]:
             if np.isfinite(delta) and delta > 0.5:
                 tail = f"the next best, {alt['rep'][i]}, would cost {delta:,.0f} more a year"
+            elif np.isfinite(delta) and delta < -0.5:
+                tail = f"moving it to {alt['rep'][i]} would save {-delta:,.0f} a year"
             else:
-                tail = f"moving it to {alt['rep'][i]} would cost {max(delta, 0):,.0f} more"
+                tail = f"moving it to {alt['rep'][i]} would cost the same"
             breaks = alt["breaks"][i]
             if breaks != "nothing":
                 tail += f" and would break {breaks}"
