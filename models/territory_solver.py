@@ -906,6 +906,28 @@ def solve_assignment(problem: TerritoryProblem, options: SolveOptions) -> Territ
     current = _repair(problem, sc, current, near, relax, deadline=repair_until, seed=options.seed)
     if infeasibility(problem, sc, current) > 0:
         soft = _accept_balance(problem, current)
+        if soft is None and problem.n_pairs <= POLISH_MAX_PAIRS:
+            # Whole clients may not meet the hard rules at all although split ones do: ask
+            # CP-SAT for any territory within capacity, max_clients and the moves cap.
+            found, proof = _hard_rules_only(problem, current, deadline, options.seed)
+            if proof == "INFEASIBLE":
+                return TerritorySolution(
+                    Status.INFEASIBLE,
+                    None,
+                    None,
+                    None,
+                    time.monotonic() - started,
+                    rows=rows,
+                    problem=problem,
+                    infeasible=(
+                        "whole clients cannot fit capacity, max_clients and the moves cap "
+                        "together (split clients could: the relaxation is feasible)",
+                        *_hard_breaks(problem, current),
+                    ),
+                )
+            if found is not None:
+                current = found
+                soft = _accept_balance(problem, current)
         if soft is None:
             return TerritorySolution(
                 Status.ERROR,
@@ -1089,6 +1111,36 @@ def _widen(
         else:
             return None
     return replace(problem, people=people), notes
+
+
+def _hard_rules_only(
+    problem: TerritoryProblem, current: np.ndarray, deadline: float, seed: int
+) -> tuple[np.ndarray | None, str]:
+    """Any territory within capacity, max_clients and the moves cap (windows opened to 0..capacity),
+    cheapest first; CP-SAT's status says whether none exists."""
+    people = problem.people.copy()
+    people["workload_low"] = 0.0
+    people["workload_high"] = people["capacity_hours"]
+    people["potential_low"] = -np.inf
+    people["potential_high"] = np.inf
+    open_problem = replace(problem, people=people)
+    everyone = np.ones(problem.n_clients, dtype=bool)
+    status, out, _ = _subsolve(
+        open_problem,
+        _scaled(open_problem),
+        current,
+        everyone,
+        np.arange(problem.n_pairs),
+        seconds=max(0.5, deadline - time.monotonic()),
+        seed=seed,
+        workers=2,
+    )
+    return out, status
+
+
+def _hard_breaks(problem: TerritoryProblem, pairs: np.ndarray) -> list[str]:
+    """What the closest whole-client territory breaks among the hard rules, in words."""
+    return violations(problem, pairs, hard_only=True)
 
 
 def _accept_balance(

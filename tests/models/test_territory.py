@@ -326,12 +326,6 @@ def test_more_work_than_capacity_is_infeasible_and_says_whose() -> None:
         assert "need 6.0 h more than it has" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG: when whole clients fit nobody's capacity but split ones would (the "
-    "relaxation is feasible), the model returns ERROR 'no assignment found within the time "
-    "limit' instead of INFEASIBLE naming capacity",
-)
 @pytest.mark.parametrize(
     ("clients", "people", "hours_per_month"),
     [
@@ -353,12 +347,6 @@ def test_whole_clients_that_fit_nobody_are_infeasible(
     assert "capacity" in _explained(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG: when whole clients cannot meet the balance windows and max_clients "
-    "binds, the repair ends breaking max_clients and the model returns ERROR 'no assignment "
-    "found within the time limit' (after 3 s) instead of widening the balance window",
-)
 def test_balance_gives_way_when_whole_clients_cannot_meet_it_within_max_clients() -> None:
     """Two half-timers (75 hours, at most 2 clients each) and clients of 30, 10, 10, 10 hours:
     ±20% of the 30-hour share is 6-36 hours, which only L + S + S | S (3 clients) meets.
