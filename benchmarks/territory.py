@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import faulthandler
+import itertools
 import json
 import math
 import os
@@ -54,7 +55,13 @@ DEFAULT_LIMITS = {(10_000, 100): 10.0, (100_000, 1_000): 120.0}
 MEMORY_LIMIT_GIB = 6.0
 GAP = 0.01
 OOM = "out of memory ({:g} GiB)"
-_OOM_SIGNS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory", "OOM")
+_OOM_SIGNS = (
+    "MemoryError",
+    "bad_alloc",
+    "Cannot allocate memory",
+    "out of memory",
+    "failed to map segment",
+)
 
 
 # ----- setting up the problem (inside the worker) ------------------------------------------------
@@ -70,9 +77,24 @@ def make_problem(n_clients: int, n_people: int, seed: int) -> Any:
     return build_problem(instance.config, instance.clients, instance.team, instance.coverage)
 
 
+_STAGES: list[tuple[str, float]] = []  # (stage, when it began) in this worker
+
+
 def _stage(name: str) -> None:
     """Progress on stderr, so that a worker that dies can be said to have died in a stage."""
+    _STAGES.append((name, time.perf_counter()))
     print(f"stage: {name}", file=sys.stderr, flush=True)
+
+
+def _stage_seconds() -> dict[str, Any]:
+    """Seconds spent in each stage so far (the last one until now) and the stage reached."""
+    marks = [*_STAGES, ("", time.perf_counter())]
+    keys = {"generate": "gen_seconds", "build": "build_seconds", "solve": "solve_seconds"}
+    out: dict[str, Any] = {"stage": _STAGES[-1][0] if _STAGES else "start"}
+    for (name, began), (_, ended) in itertools.pairwise(marks):
+        if name in keys:
+            out[keys[name]] = ended - began
+    return out
 
 
 # ----- runners -----------------------------------------------------------------------------------
@@ -189,8 +211,9 @@ def run_cpsat(problem: Any, time_limit: float, seed: int) -> dict[str, Any]:
         "reported_objective": solver.objective_value if found else None,
         "bound": bound,
         "pair": pair,
-        "note": f"{p:,} booleans; integer objective {solver.objective_value:,.0f}, integer "
-        f"bound {solver.best_objective_bound:,.0f}",
+        "note": f"{p:,} booleans; integer objective "
+        + (f"{solver.objective_value:,.0f}" if found else "-")
+        + f", integer bound {raw_bound:,.0f}",
     }
 
 
@@ -268,7 +291,8 @@ def run_highs(problem: Any, time_limit: float, seed: int) -> dict[str, Any]:
         "build_seconds": build,
         "solve_seconds": seconds,
         "reported_objective": info.objective_function_value if found else None,
-        "bound": bound if bound is not None and math.isfinite(bound) else None,
+        # HiGHS says 0 when it proved nothing (all costs are positive): no bound.
+        "bound": bound if bound is not None and math.isfinite(bound) and bound > 0 else None,
         "pair": pair,
         "note": f"{p:,} columns, {cap_row + int(has_cap):,} rows; {int(info.mip_node_count)} nodes",
     }
@@ -444,7 +468,9 @@ def worker_main(runner: str, size: tuple[int, int], time_limit: float, seed: int
     try:
         figures = worker(runner, size, time_limit, seed)
     except MemoryError as error:
-        figures = {"status": "out of memory", "note": f"MemoryError: {error}"}
+        figures = _stage_seconds()
+        figures["status"] = "out of memory"
+        figures["note"] = f"MemoryError ({error}) in {figures['stage']}"
         figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures, default=float), flush=True)
 
@@ -539,10 +565,12 @@ COLUMNS = [  # header, key, digits, width
 ]
 
 
-def print_table(size: tuple[int, int], time_limit: float, rows: list[dict[str, Any]]) -> None:
+def print_table(
+    size: tuple[int, int], time_limit: float, memory_gib: float, rows: list[dict[str, Any]]
+) -> None:
     print(
         f"\nTerritory {size[0]:,} clients x {size[1]:,} people, {time_limit:g} s time limit, "
-        f"gap target {100 * GAP:g}%, {MEMORY_LIMIT_GIB:g} GiB address space per runner"
+        f"gap target {100 * GAP:g}%, {memory_gib:g} GiB address space per runner"
     )
     head = " ".join(f"{h:>{w}}" if i else f"{h:<{w}}" for i, (h, _, _, w) in enumerate(COLUMNS))
     print(head)
@@ -649,7 +677,7 @@ def main(argv: list[str] | None = None) -> None:
         for row in these:
             row["best_bound"] = best
             row["gap_best_pct"] = gap_pct(row.get("objective"), best)
-        print_table(size, limit, these)
+        print_table(size, limit, args.memory_gib, these)
         rows += these
     fields: list[str] = []
     for row in rows:
