@@ -312,11 +312,14 @@ def _explanation(
     rel = gap / max(abs(solution.objective), 1e-9)
     placed = len(problem.clients)
     status = solution.status.value
+    # A widened window relaxes the problem: status and bound are then those of the widened one.
+    widened = " with the balance windows widened as noted" if solution.widened else ""
     headline = (
-        f"Territories {status}: {placed:,} clients to {problem.n_people:,} people "
+        f"Territories {status}{widened}: {placed:,} clients to {problem.n_people:,} people "
         f"(incl. {int(workload['placeholder'].sum())} planned hires) at a yearly cost of "
         f"{solution.objective:,.0f} (travel, pair costs and moves), {rel:.3%} from the proven "
-        f"bound {solution.bound:,.0f}; {solution.seconds:.1f}s."
+        f"bound {solution.bound:,.0f}{' of the widened windows' if widened else ''}; "
+        f"{solution.seconds:.1f}s."
     )
     territories = frames["territories"]
     breakdown = {

@@ -328,40 +328,74 @@ def phase_one(
     deadline: float,
     cols: np.ndarray | None = None,
 ) -> tuple[bool, np.ndarray, np.ndarray]:
-    """Can the rules hold at all? Least total violation over every pair, rows scaled to 1.
+    """Can the rules hold at all? Least violation over every pair, rows scaled to 1.
 
-    Returns (feasible, violation per row in the row's units, the pairs the answer uses).
+    Lexicographic: the hard rules (capacity, max_clients, the moves cap) are broken as little
+    as possible first, and only then the balance windows (workload, potential). One sum of
+    both would trade a little of a hard rule for a lot of a window, and call a problem
+    infeasible that only needs a window widened. Returns (feasible, violation per row in the
+    row's units, the pairs the answer uses).
     """
     import highspy
 
     cols = np.arange(problem.n_pairs) if cols is None else cols
     highs = _highs_for(problem, rows, cols, np.zeros(len(cols)), options, deadline)
     scale = np.maximum(1.0, np.abs(np.where(np.isfinite(rows.upper), rows.upper, 0.0)))
-    side = np.arange(rows.n_clients, len(rows.lower))
-    for sign in (1.0, -1.0):
-        bounded = np.isfinite(rows.upper[side]) if sign < 0 else np.isfinite(rows.lower[side])
-        which = side[bounded]
-        highs.addCols(
-            len(which),
-            1.0 / scale[which],
-            np.zeros(len(which)),
-            np.full(len(which), highspy.kHighsInf),
-            len(which),
-            np.arange(len(which), dtype=np.int32),
-            which.astype(np.int32),
-            np.full(len(which), sign),
+    n, m = rows.n_clients, rows.n_people
+    side = np.arange(n, len(rows.lower))
+    workload = side < n + m
+    potential = rows.has_potential & (side >= rows.potential) & (side < rows.potential + m)
+    soft = workload | potential
+    room = np.full(len(side), np.inf)  # how far a window's upper end may give: to capacity
+    capacity = problem.people["capacity_hours"].to_numpy(dtype=float)
+    room[:m] = np.maximum(capacity - rows.upper[n : n + m], 0.0)
+    below, above = np.isfinite(rows.lower[side]), np.isfinite(rows.upper[side])
+    # Elastic columns, a group at a time: (rows, sign, most each may take, hard).
+    groups = [
+        (below, 1.0, np.full(len(side), np.inf), ~soft),  # under a lower end
+        (above & soft, -1.0, room, np.zeros(len(side), dtype=bool)),  # over a window
+        (above & ~potential, -1.0, np.full(len(side), np.inf), np.ones(len(side), dtype=bool)),
+    ]  # the last: past capacity, max_clients or the moves cap
+    row = np.concatenate([side[g] for g, *_ in groups])
+    sign = np.concatenate([np.full(g.sum(), v) for g, v, *_ in groups])
+    limit = np.concatenate([most[g] for g, _, most, _ in groups])
+    hard = np.concatenate([h[g] for g, _, _, h in groups])
+    k = len(row)
+    slack = np.arange(len(cols), len(cols) + k, dtype=np.int32)
+    highs.addCols(
+        k,
+        np.where(hard, 1.0 / scale[row], 0.0),
+        np.zeros(k),
+        np.where(np.isfinite(limit), limit, highspy.kHighsInf),
+        k,
+        np.arange(k, dtype=np.int32),
+        row.astype(np.int32),
+        sign,
+    )
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False, np.zeros(len(rows.lower)), np.zeros(0, dtype=int)
+    # Hold the hard rules' violation at its least, then bend the windows as little as possible.
+    least = float(highs.getInfo().objective_function_value)
+    tight = np.flatnonzero(hard)
+    if least <= 1e-9:  # the hard rules hold: keep them exactly
+        zero = np.zeros(len(tight))
+        highs.changeColsBounds(len(tight), slack[tight], zero, zero)
+    else:
+        highs.addRow(
+            -highspy.kHighsInf,
+            least * (1 + 1e-9),
+            len(tight),
+            slack[tight],
+            1.0 / scale[row[tight]],
         )
+    highs.changeColsCost(k, slack, np.where(hard, 0.0, 1.0 / scale[row]))
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return False, np.zeros(len(rows.lower)), np.zeros(0, dtype=int)
     x = np.asarray(highs.getSolution().col_value)
     violation = np.zeros(len(rows.lower))
-    offset = len(cols)
-    for sign in (1.0, -1.0):
-        bounded = np.isfinite(rows.upper[side]) if sign < 0 else np.isfinite(rows.lower[side])
-        which = side[bounded]
-        violation[which] += sign * x[offset : offset + len(which)]
-        offset += len(which)
+    np.add.at(violation, row, sign * x[len(cols) :])
     used = cols[x[: len(cols)] > 1e-9]
     feasible = bool(np.all(np.abs(violation) <= 1e-6 * scale))
     return feasible, violation, used
@@ -386,6 +420,32 @@ class _Scaled:
     cap: int | None
     hour_scale: float
     cost_scale: float
+    # How the repair weighs a broken window or cap, per kind ("hours", "potential", "count",
+    # "moved", as in `_loads`) and row: a violation of v scaled units costs
+    # weight * ceil(v / unit), about VIOLATION_PRICE * v / (the row's upper limit).
+    unit: dict[str, np.ndarray] = field(default_factory=dict)
+    weight: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+VIOLATION_PRICE = 10_000  # what the repair charges for breaking a limit by its own size
+VIOLATION_STEPS = 1_000  # ...counted in steps of at most a thousandth of that size
+HARD_PRICE = 1_000  # ...times this for max_clients and the moves cap, which never widen
+
+
+def _penalty(limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit and weight that price a row's violation relative to its limit.
+
+    Hours, potential, clients and moved revenue are not comparable as such; breaking a limit
+    by a given share of itself is. The limit is the row's upper end (the same scaling as the
+    phase-one model), or 1 where that is infinite or below 1. CP-SAT needs whole weights, so a
+    violation is counted in units of at most a thousandth of the limit (at least 1 scaled unit),
+    each weighing VIOLATION_PRICE per limit; the price of a unit is rounded, never below 1.
+    """
+    limit = np.where(np.isfinite(limit), np.abs(limit), 1.0)
+    limit = np.maximum(limit, 1.0)
+    unit = np.maximum(1.0, np.floor(limit / VIOLATION_STEPS))
+    weight = np.maximum(1.0, np.round(VIOLATION_PRICE * unit / limit))
+    return unit.astype(np.int64), weight.astype(np.int64)
 
 
 def _scale_for(values: np.ndarray, target: float) -> float:
@@ -409,6 +469,16 @@ def _scaled(problem: TerritoryProblem) -> _Scaled:
         return np.where(np.isfinite(a), np.floor(a * s + 1e-6), big).astype(np.int64)
 
     potential = problem.clients["potential"].to_numpy(dtype=float)
+    cap = None if problem.max_moved_revenue is None else math.floor(problem.max_moved_revenue)
+    limits = {
+        "hours": people["workload_high"].to_numpy(dtype=float) * hs,
+        "potential": people["potential_high"].to_numpy(dtype=float),
+        "count": people["max_clients"].to_numpy(dtype=float),
+        "moved": np.array([math.inf if cap is None else float(cap)]),
+    }
+    penalties = {kind: _penalty(limit) for kind, limit in limits.items()}
+    for kind in ("count", "moved"):  # the repair mends a window rather than break these
+        penalties[kind] = (penalties[kind][0], penalties[kind][1] * HARD_PRICE)
     return _Scaled(
         hours=np.round(problem.pair_hours * hs).astype(np.int64),
         cost=np.round(problem.cost * cs).astype(np.int64),
@@ -419,9 +489,11 @@ def _scaled(problem: TerritoryProblem) -> _Scaled:
         pot_low=up(people["potential_low"].to_numpy(dtype=float), 1.0),
         pot_high=down(people["potential_high"].to_numpy(dtype=float), 1.0),
         max_clients=down(people["max_clients"].to_numpy(dtype=float), 1.0),
-        cap=None if problem.max_moved_revenue is None else math.floor(problem.max_moved_revenue),
+        cap=cap,
         hour_scale=hs,
         cost_scale=cs,
+        unit={kind: unit for kind, (unit, _) in penalties.items()},
+        weight={kind: weight for kind, (_, weight) in penalties.items()},
     )
 
 
@@ -454,8 +526,11 @@ def _subsolve(
 
     Returns CP-SAT's status name, the new pair of every client (or None) and the bound of the
     sub-model in the problem's cost units (a valid global bound only when nothing was fixed).
-    `elastic` turns the windows, client caps and moves cap into penalised goals: used to reach
-    a first feasible territory from a rounded one that breaks some of them.
+    `elastic` turns the windows, client caps and moves cap into goals: used to reach a first
+    feasible territory from a rounded one that breaks some of them. CP-SAT then first finds the
+    least total violation, each broken row counted relative to its limit (`_penalty`: hours,
+    potential, clients and moved revenue weigh alike), and then the cheapest territory with
+    no more violation than that.
     """
     fixed = current[~free]
     fixed = fixed[fixed >= 0]
@@ -477,82 +552,134 @@ def _subsolve(
     settings = problem.settings
     hours = sc.hours[allowed]
     potential = sc.potential[pc]
-    penalty = int(np.abs(sc.cost[allowed]).max(initial=0)) + 1 if elastic else 0
-    slack_terms: list[Any] = []
-    big = int(sc.hours.sum()) + 1
+    violation: list[Any] = []  # elastic: what each broken row costs (`_penalty`)
 
-    def window(expr: Any, low: int, high: int, weight: int) -> None:
+    def window(
+        members: np.ndarray, coefs: np.ndarray, low: int, high: int, kind: str, row: int
+    ) -> None:
+        values = [int(c) for c in coefs]
+        expr = cp_model.LinearExpr.weighted_sum([x[j] for j in members], values)
         if not elastic:
             model.add_linear_constraint(expr, low, high)
             return
-        under, over = model.new_int_var(0, big, ""), model.new_int_var(0, big, "")
-        model.add_linear_constraint(expr + under - over, low, high)
-        slack_terms.extend([weight * under, weight * over])
+        least = sum(v for v in values if v < 0)
+        most = sum(v for v in values if v > 0)
+        unit, weight = int(sc.unit[kind][row]), int(sc.weight[kind][row])
+        slack: list[Any] = []
+        for reach, sign in ((low - least, 1), (most - high, -1)):
+            if reach <= 0:  # this end holds whatever the free clients do
+                continue
+            amount = model.new_int_var(0, reach, "")
+            slack.append(sign * amount)
+            steps = amount
+            if unit > 1:  # whole units of the row's violation, rounded up
+                steps = model.new_int_var(0, -(-reach // unit), "")
+                model.add(unit * steps >= amount)
+            violation.append(weight * steps)
+        model.add_linear_constraint(expr + sum(slack), low, high)
 
     no_cap = np.iinfo(np.int64).max // 8
     for k, person in enumerate(people):
         members = by_person[edges[k] : edges[k + 1]]
-        terms = [x[j] for j in members]
-        load = cp_model.LinearExpr.weighted_sum(terms, [int(h) for h in hours[members]])
         window(
-            load,
+            members,
+            hours[members],
             int(sc.low[person] - base["hours"][person]),
             int(sc.high[person] - base["hours"][person]),
-            penalty,
+            "hours",
+            person,
         )
         if settings.potential_balance is not None:
-            pot = cp_model.LinearExpr.weighted_sum(terms, [int(v) for v in potential[members]])
             window(
-                pot,
+                members,
+                potential[members],
                 int(sc.pot_low[person] - base["potential"][person]),
                 int(sc.pot_high[person] - base["potential"][person]),
-                1 if elastic else 0,
+                "potential",
+                person,
             )
         if sc.max_clients[person] < no_cap:
             limit = int(sc.max_clients[person] - base["count"][person])
-            window(cp_model.LinearExpr.sum(terms), -big, limit, penalty * int(sc.hour_scale))
+            window(members, np.ones(len(members)), -(1 << 60), limit, "count", person)
     if sc.cap is not None:
         moving = np.flatnonzero(sc.moved[allowed] > 0)
         if len(moving):
-            moved = cp_model.LinearExpr.weighted_sum(
-                [x[j] for j in moving], [int(v) for v in sc.moved[allowed[moving]]]
-            )
-            window(moved, -(1 << 60), sc.cap - int(base["moved"][0]), 1 if elastic else 0)
-    objective = cp_model.LinearExpr.weighted_sum(x, [int(c) for c in sc.cost[allowed]])
-    if slack_terms:
-        objective = objective + sum(slack_terms)
-    model.minimize(objective)
-    hint = np.isin(allowed, current[free])
-    for j in range(len(allowed)):
-        model.add_hint(x[j], bool(hint[j]))
+            limit = sc.cap - int(base["moved"][0])
+            window(moving, sc.moved[allowed[moving]], -(1 << 60), limit, "moved", 0)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, seconds)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     solver.parameters.relative_gap_limit = gap
+    until = time.monotonic() + max(0.05, seconds)
+    hint = np.isin(allowed, current[free])
+    first = ""
+    if violation:
+        # Lexicographic: the least total violation first, then the cheapest territory that
+        # breaks no more. (One objective would need a price per unit of violation above any
+        # change of cost, which overflows CP-SAT's integers on real money.)
+        total = sum(violation)
+        model.minimize(total)
+        for j in range(len(allowed)):
+            model.add_hint(x[j], bool(hint[j]))
+        solver.parameters.max_time_in_seconds = max(0.05, seconds / 2)
+        began = time.monotonic()
+        code = solver.solve(model)
+        first = solver.status_name(code)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return first, None, None
+        hint = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+        model.add(total <= round(solver.objective_value))
+        model.clear_hints()
+        # Mending comes first: the cost gets about as long as the violation took (the local
+        # search prices the territory properly once it meets every window).
+        until = min(until, time.monotonic() + max(0.1 * seconds, time.monotonic() - began))
+    model.minimize(cp_model.LinearExpr.weighted_sum(x, [int(c) for c in sc.cost[allowed]]))
+    for j in range(len(allowed)):
+        model.add_hint(x[j], bool(hint[j]))
+    solver.parameters.max_time_in_seconds = max(0.05, until - time.monotonic())
     code = solver.solve(model)
-    name = solver.status_name(code)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return name, None, None
-    values = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+        name = first or solver.status_name(code)  # elastic: how the violation was settled
+        bound: float | None = solver.best_objective_bound / sc.cost_scale
+    elif first:  # the least violation found stands, without a cost bound
+        values, name, bound = hint, first, None
+    else:
+        return solver.status_name(code), None, None
     chosen = allowed[values]
     out = current.copy()
     out[problem.pair_client[chosen]] = chosen
-    return name, out, solver.best_objective_bound / sc.cost_scale
+    return name, out, bound
+
+
+def _excess(
+    problem: TerritoryProblem, sc: _Scaled, loads: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Each row's violation in scaled units, by kind (as `_loads`): 0 where it holds."""
+    hours, potential = loads["hours"], loads["potential"]
+    out = {
+        "hours": np.maximum(sc.low - hours, 0) + np.maximum(hours - sc.high, 0),
+        "potential": np.zeros_like(potential),
+        "count": np.maximum(loads["count"] - sc.max_clients, 0),
+        "moved": np.zeros(1, dtype=np.int64),
+    }
+    if problem.settings.potential_balance is not None:
+        out["potential"] = np.maximum(sc.pot_low - potential, 0)
+        out["potential"] += np.maximum(potential - sc.pot_high, 0)
+    if sc.cap is not None:
+        out["moved"] = np.maximum(loads["moved"] - sc.cap, 0)
+    return out
 
 
 def infeasibility(problem: TerritoryProblem, sc: _Scaled, pairs: np.ndarray) -> int:
-    """How far an assignment is from meeting the windows and caps, in scaled hours."""
-    loads = _loads(problem, sc, pairs[pairs >= 0])
-    total = np.maximum(sc.low - loads["hours"], 0) + np.maximum(loads["hours"] - sc.high, 0)
-    excess = np.maximum(loads["count"] - sc.max_clients, 0) * int(sc.hour_scale)
-    out = int(total.sum() + excess.sum())
-    if problem.settings.potential_balance is not None:
-        out += int((np.maximum(sc.pot_low - loads["potential"], 0)).sum() > 0)
-        out += int((np.maximum(loads["potential"] - sc.pot_high, 0)).sum() > 0)
-    if sc.cap is not None and loads["moved"][0] > sc.cap:
-        out += 1
-    return out
+    """How far an assignment is from meeting the windows and caps: 0 when it meets them all.
+
+    Each broken row counts relative to its limit (`_penalty`), so a potential window missed by
+    half its size weighs as much as a workload window missed by half its size, whatever the
+    units; this is the measure the repair's CP-SAT models minimise first.
+    """
+    excess = _excess(problem, sc, _loads(problem, sc, pairs[pairs >= 0]))
+    return sum(int((sc.weight[kind] * -(-excess[kind] // sc.unit[kind])).sum()) for kind in excess)
 
 
 def objective_of(problem: TerritoryProblem, pairs: np.ndarray) -> float:
@@ -568,7 +695,8 @@ def violations(
 ) -> list[str]:
     """Every rule the assignment breaks (empty when it is feasible), in words.
 
-    `hard_only` checks only what is never widened: capacity, max_clients and the moves cap.
+    `hard_only` checks only what is never widened: capacity, max_clients and the moves cap;
+    otherwise the workload and potential windows too.
     """
     out: list[str] = []
     people = problem.people
@@ -585,6 +713,17 @@ def violations(
         out.append(f"{people['rep_id'][k]} has {hours[k]:,.1f} h, above its limit {high[k]:,.1f}")
     for k in np.flatnonzero(hours < low - slack):
         out.append(f"{people['rep_id'][k]} has {hours[k]:,.1f} h, below its limit {low[k]:,.1f}")
+    if not hard_only and problem.settings.potential_balance is not None:
+        potential = problem.clients["potential"].to_numpy(dtype=float)[problem.pair_client]
+        held = np.bincount(pp, weights=potential[pairs], minlength=m)
+        low = people["potential_low"].to_numpy(dtype=float)
+        high = people["potential_high"].to_numpy(dtype=float)
+        room = tolerance * np.maximum(1.0, np.abs(np.where(np.isfinite(high), high, 0.0)))
+        for k in np.flatnonzero((held < low - room) | (held > high + room)):
+            out.append(
+                f"{people['rep_id'][k]} has {held[k]:,.0f} of potential, outside its window "
+                f"{low[k]:,.0f}-{high[k]:,.0f}"
+            )
     count = np.bincount(pp, minlength=m)
     for k in np.flatnonzero(count > people["max_clients"].to_numpy(dtype=float)):
         out.append(f"{people['rep_id'][k]} has {count[k]} clients, above max_clients")
@@ -655,8 +794,12 @@ def _mend(
 ) -> np.ndarray:
     """Greedy mending of broken windows: move one client at a time, cheapest that helps.
 
-    Rounding a relaxation breaks each person's window by at most about one client, so single
-    moves to or from a neighbour with room usually mend it; whatever is left goes to CP-SAT.
+    Rounding a relaxation breaks each person's windows (workload, and potential when it is
+    balanced) by at most about one client, so single moves to or from a neighbour with room
+    usually mend them; whatever is left goes to CP-SAT. The window broken worst relative to its
+    limit (`_penalty`) goes first; a move never breaks another window or cap, nor breaks one
+    further, so the total violation only falls. A window no single move helps is left for
+    CP-SAT and the next one tried.
     """
     full = full.copy()
     m = problem.n_people
@@ -666,59 +809,80 @@ def _mend(
     person_starts = np.searchsorted(problem.pair_person[by_person], np.arange(m + 1))
     loads = _loads(problem, sc, full)
     hours, count = loads["hours"].copy(), loads["count"].copy()
+    pot = loads["potential"].copy()
     moved = int(loads["moved"][0])
     cap = sc.cap if sc.cap is not None else np.iinfo(np.int64).max
     locked = problem.clients["locked"].fillna(False).to_numpy(dtype=bool)
+    pair_pot = sc.potential[problem.pair_client]
+    balanced = problem.settings.potential_balance is not None
+    # (load, low, high, what a pair adds, penalty unit and weight) of each kind of window
+    kinds = [(hours, sc.low, sc.high, sc.hours, sc.unit["hours"], sc.weight["hours"])]
+    if balanced:
+        kinds.append(
+            (pot, sc.pot_low, sc.pot_high, pair_pot, sc.unit["potential"], sc.weight["potential"])
+        )
+    stuck = np.zeros((len(kinds), m), dtype=bool)
+    price = max(float(np.abs(sc.cost).max(initial=0)), 0.0) + 1.0
     for _ in range(20 * m + 100):
         if time.monotonic() > deadline:
             break
-        over = hours - sc.high
-        under = sc.low - hours
-        worst = int(np.argmax(np.maximum(over, under)))
-        if max(over[worst], under[worst]) <= 0:
+        score = np.zeros((len(kinds), m))
+        for k, (load, low, high, _, unit, weight) in enumerate(kinds):
+            broken = np.maximum(low - load, 0) + np.maximum(load - high, 0)
+            score[k] = np.where(stuck[k], 0.0, broken * weight / unit)
+        kind, worst = np.unravel_index(int(np.argmax(score)), score.shape)
+        if score[kind, worst] <= 0:
             break
+        load, low, high, adds = kinds[kind][:4]
+        over, under = load[worst] - high[worst], low[worst] - load[worst]
         holder = problem.pair_person[full]
-        if over[worst] > 0:
+        if over > 0:
             mine = np.flatnonzero((holder == worst) & ~locked)
-            if len(mine) == 0:
-                break
             spans = [np.arange(client_starts[i], client_starts[i + 1]) for i in mine]
-            options = near[np.concatenate(spans)] if spans else np.zeros(0, dtype=int)
+            options = near[np.concatenate(spans)] if spans else np.zeros(0, dtype=np.int64)
             src = full[problem.pair_client[options]]
-            dest = problem.pair_person[options]
-            gain = sc.hours[src]
+            gain = adds[src]
         else:
             options = by_person[person_starts[worst] : person_starts[worst + 1]]
             src = full[problem.pair_client[options]]
-            dest = problem.pair_person[options]
             options = options[
                 (problem.pair_person[src] != worst) & ~locked[problem.pair_client[options]]
             ]
             src = full[problem.pair_client[options]]
-            dest = problem.pair_person[options]
-            gain = sc.hours[options]
+            gain = adds[options]
+        dest = problem.pair_person[options]
         giver = problem.pair_person[src]
         ok = dest != giver
         ok &= hours[dest] + sc.hours[options] <= sc.high[dest]
         ok &= hours[giver] - sc.hours[src] >= np.minimum(sc.low[giver], hours[giver])
+        if balanced:
+            ok &= pot[dest] + pair_pot[options] <= np.maximum(sc.pot_high[dest], pot[dest])
+            ok &= pot[dest] + pair_pot[options] >= np.minimum(sc.pot_low[dest], pot[dest])
+            ok &= pot[giver] - pair_pot[src] >= np.minimum(sc.pot_low[giver], pot[giver])
+            ok &= pot[giver] - pair_pot[src] <= np.maximum(sc.pot_high[giver], pot[giver])
         ok &= count[dest] + 1 <= sc.max_clients[dest]
         ok &= moved + sc.moved[options] - sc.moved[src] <= cap
+        ok &= gain > 0
         if not ok.any():
-            break
-        need = over[worst] if over[worst] > 0 else under[worst]
+            stuck[kind, worst] = True
+            continue
+        need = over if over > 0 else under
         fixes = ok & (gain >= need)
         pool = np.flatnonzero(fixes) if fixes.any() else np.flatnonzero(ok)
-        delta = sc.cost[options[pool]] - sc.cost[src[pool]]
-        if not fixes.any():
-            delta = delta - gain[pool] * (int(np.abs(sc.cost).max(initial=0)) + 1)
-        k = pool[int(np.argmin(delta))]
-        pair, old = options[k], src[k]
+        delta = (sc.cost[options[pool]] - sc.cost[src[pool]]).astype(float)
+        if not fixes.any():  # the biggest help first, the cheapest among equals
+            delta = delta - gain[pool].astype(float) * price
+        pick = pool[int(np.argmin(delta))]
+        pair, old = options[pick], src[pick]
         hours[problem.pair_person[old]] -= sc.hours[old]
+        pot[problem.pair_person[old]] -= pair_pot[old]
         count[problem.pair_person[old]] -= 1
         hours[problem.pair_person[pair]] += sc.hours[pair]
+        pot[problem.pair_person[pair]] += pair_pot[pair]
         count[problem.pair_person[pair]] += 1
         moved += int(sc.moved[pair] - sc.moved[old])
         full[problem.pair_client[pair]] = pair
+        stuck[:] = False
     return full
 
 
@@ -742,28 +906,32 @@ def _repair(
     """Turn the rounded relaxation into a territory that meets every window and cap.
 
     Split clients first go to the person holding their largest share; the windows this
-    breaks are then mended a few people at a time by CP-SAT with the windows as penalised
-    goals, until nothing is broken (or time is up: the least broken territory is returned).
+    breaks are then mended a few people at a time by CP-SAT with the windows as goals (least
+    violation first, each kind relative to its limit, then cost), until nothing is broken (or
+    time is up: the least broken territory is returned).
     """
-    # Narrower windows first: their rounding is the easiest to mend; the first that mends wins.
-    full = current
+    # Narrower windows first: their rounding is the easiest to mend; the first that mends wins,
+    # else CP-SAT starts from the least broken (the cheapest among equals).
+    full, broken = current, -1
     for x in (*relax.x_headroom, relax.x):
         budget = max(2.0, 0.1 * (deadline - time.monotonic()))
         rounded = _largest_share(problem, relax.cols, x)
-        full = _mend(problem, sc, rounded, near, min(deadline, time.monotonic() + budget))
-        if infeasibility(problem, sc, full) == 0:
-            return full
-    if relax.x_headroom:
-        full = _largest_share(problem, relax.cols, relax.x_headroom[0])
+        mended = _mend(problem, sc, rounded, near, min(deadline, time.monotonic() + budget))
+        after = infeasibility(problem, sc, mended)
+        if after == 0:
+            return mended
+        if broken < 0 or (after, objective_of(problem, mended)) < (
+            broken,
+            objective_of(problem, full),
+        ):
+            full, broken = mended, after
     rng = np.random.default_rng(seed)
-    broken = infeasibility(problem, sc, full)
     size, rounds = 4, 0
     while broken > 0 and time.monotonic() < deadline:
-        loads = _loads(problem, sc, full)
-        bad = (loads["hours"] < sc.low) | (loads["hours"] > sc.high)
-        bad |= loads["count"] > sc.max_clients
+        excess = _excess(problem, sc, _loads(problem, sc, full))
+        bad = (excess["hours"] > 0) | (excess["potential"] > 0) | (excess["count"] > 0)
         candidates = np.flatnonzero(bad)
-        if len(candidates) == 0:  # only the moves cap or potential: anyone who took a move
+        if len(candidates) == 0:  # only the moves cap: anyone who took a move
             candidates = np.unique(problem.pair_person[full[problem.moved_revenue[full] > 0]])
         if len(candidates) == 0:
             candidates = np.arange(problem.n_people)
@@ -945,6 +1113,7 @@ def solve_assignment(problem: TerritoryProblem, options: SolveOptions) -> Territ
         problem, notes = soft
         widened += notes
         sc = _scaled(problem)
+        rows, bound, reduced = _rebound(problem, relax.duals, integral_costs)
     stats["first_objective"] = objective_of(problem, current)
     best = objective_of(problem, current)
     polish = np.flatnonzero(reduced <= best - bound + 1e-6)
@@ -1146,34 +1315,64 @@ def _hard_breaks(problem: TerritoryProblem, pairs: np.ndarray) -> list[str]:
 def _accept_balance(
     problem: TerritoryProblem, pairs: np.ndarray
 ) -> tuple[TerritoryProblem, list[str]] | None:
-    """Widen the balance windows a whole-client territory cannot meet; None if hard rules break.
+    """Widen the balance windows a whole-client territory misses; None if hard rules break.
 
     Some windows can be met only with clients split between people (the relaxation does it,
-    whole clients cannot). The closest whole-client territory is then kept, the windows it
-    misses are widened to it and the result says so; capacity, max_clients and the moves cap
-    are never widened.
+    whole clients cannot), or the repair found no whole-client territory meeting them in its
+    time. The closest whole-client territory found is then kept, each workload and potential
+    window it misses is widened to it and the result says so; capacity, max_clients and the
+    moves cap are never widened. The problem returned is the widened one: any bound reported
+    after this must be one for it (`_rebound`).
     """
     if violations(problem, pairs, hard_only=True):
         return None
     people = problem.people.copy()
-    load = np.bincount(
-        problem.pair_person[pairs], weights=problem.pair_hours[pairs], minlength=problem.n_people
-    )
+    person = problem.pair_person[pairs]
+    load = np.bincount(person, weights=problem.pair_hours[pairs], minlength=problem.n_people)
     notes = []
     for k in np.flatnonzero(load < people["workload_low"].to_numpy() - 1e-6):
         notes.append(
-            f"{people.at[k, 'rep_id']}: whole clients cannot fill its balance window; its lower "
-            f"limit drops from {people.at[k, 'workload_low']:,.1f} to {load[k]:,.1f} h"
+            f"{people.at[k, 'rep_id']}: no whole-client territory found fills its balance "
+            f"window; its lower limit drops from {people.at[k, 'workload_low']:,.1f} to "
+            f"{load[k]:,.1f} h"
         )
         people.at[k, "workload_low"] = load[k]
     for k in np.flatnonzero(load > people["workload_high"].to_numpy() + 1e-6):
         notes.append(
-            f"{people.at[k, 'rep_id']}: whole clients cannot keep it inside its balance window; "
-            f"its upper limit rises from {people.at[k, 'workload_high']:,.1f} to {load[k]:,.1f} h"
+            f"{people.at[k, 'rep_id']}: no whole-client territory found keeps it inside its "
+            f"balance window; its upper limit rises from {people.at[k, 'workload_high']:,.1f} "
+            f"to {load[k]:,.1f} h"
         )
         people.at[k, "workload_high"] = load[k]
     if problem.settings.potential_balance is not None:
-        people["potential_low"] = -np.inf
-        people["potential_high"] = np.inf
-        notes.append("potential balance is dropped: whole clients cannot meet it")
+        potential = problem.clients["potential"].to_numpy(dtype=float)[problem.pair_client]
+        held = np.bincount(person, weights=potential[pairs], minlength=problem.n_people)
+        low = people["potential_low"].to_numpy(dtype=float)
+        high = people["potential_high"].to_numpy(dtype=float)
+        slack = 1e-6 * np.maximum(1.0, np.abs(high))
+        for k in np.flatnonzero((held < low - slack) | (held > high + slack)):
+            column = "potential_low" if held[k] < low[k] else "potential_high"
+            notes.append(
+                f"{people.at[k, 'rep_id']}: no whole-client territory found keeps its potential "
+                f"inside its window ({low[k]:,.0f}-{high[k]:,.0f}); the window widens to "
+                f"{min(low[k], held[k]):,.0f}-{max(high[k], held[k]):,.0f}"
+            )
+            people.at[k, column] = held[k]
     return replace(problem, people=people), notes
+
+
+def _rebound(
+    problem: TerritoryProblem, duals: np.ndarray, integral_costs: bool
+) -> tuple[Rows, float, np.ndarray]:
+    """Rows, Lagrangian bound and reduced costs of a problem whose windows were widened.
+
+    The relaxation's duals still give a valid bound (any multipliers do), but the constant
+    y.b must use the widened limits: the bound of the original windows does not hold for a
+    territory that needed them widened, and clipping it to that territory's cost would call
+    it optimal without proof.
+    """
+    rows = rows_of(problem)
+    bound, reduced, _ = lagrangian(problem, rows, duals)
+    if integral_costs:
+        bound = math.ceil(bound - 1e-6)
+    return rows, bound, reduced

@@ -434,13 +434,6 @@ def test_potential_balance_gives_the_second_person_enough_potential() -> None:
     assert workload["potential"].to_dict() == {"R1": 300, "R2": 400}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG: the repair penalises a broken potential window by 1 per unit of "
-    "potential against ~100,000 of travel per move, so it never mends it; potential balance is "
-    "then dropped ('whole clients cannot meet it', though they can) and all four clients go to "
-    "R1 with status OPTIMAL, the bound clipped down to that objective",
-)
 def test_potential_balance_moves_the_big_potential_client() -> None:
     """R1 holds all 700 of potential; ±50% of a 350 share allows 175-525 each. Giving R2 the
     400 client (10 degrees) beats giving it two of the 100 ones (9.8 + 9.7 degrees)."""
@@ -458,6 +451,43 @@ def test_potential_balance_moves_the_big_potential_client() -> None:
     assert result.objective == pytest.approx(_travel(10 + 0.1 + 0.2 + 0.3), rel=1e-9)
     potential = result.frames["workload"].set_index("rep_id")["potential"]
     assert potential.to_dict() == {"R1": 300, "R2": 400}
+    assert "widen" not in _explained(result)
+
+
+@pytest.mark.parametrize(
+    ("balance", "potential_balance", "r2", "degrees"),
+    [
+        (0.5, None, ["S4", "S5"], 9.6 + 9.5 + 0.1 + 0.2 + 0.3),
+        (None, 0.5, ["BIG"], 10 + 0.1 + 0.2 + 0.3 + 0.4 + 0.5),
+        (0.5, 0.5, ["BIG", "S5"], 10 + 9.5 + 0.1 + 0.2 + 0.3 + 0.4),
+    ],
+)
+def test_workload_and_potential_balance_bind_together(
+    balance: float | None, potential_balance: float | None, r2: list[str], degrees: float
+) -> None:
+    """Six 10-hour clients near R1 (at 0): BIG (potential 600) at 0, S1-S5 (100 each) at
+    0.1-0.5 degrees; R2 sits at 10. Shares are 30 hours and 550 of potential each.
+
+    ±50% of workload is 15-45 hours: R2 needs two clients, the cheapest being S5 and S4 (only
+    200 of potential). ±50% of potential is 275-825: R2 needs BIG (10 degrees) or three small
+    ones (28.8 degrees, less their 1.2 to R1), and BIG alone is 10 hours. Both windows together:
+    BIG + S5 (20 h, 700 of potential; R1 keeps 40 h and 400) beats BIG + S4 by 0.2 degrees and
+    S3 + S4 + S5 by far."""
+    config = _config({"balance": balance, "potential_balance": potential_balance, "travel": TRAVEL})
+    clients = _clients(
+        {"client_id": "BIG", "lon": 0.0, "potential": 600.0},
+        *({"client_id": f"S{k}", "lon": k / 10} for k in range(1, 6)),
+    )
+    team = _team({"rep_id": "R1", "lon": 0.0}, {"rep_id": "R2", "lon": 10.0})
+    result = _solve(config, clients, team, options=SolveOptions(time_limit=5, gap=0))
+    _proven(result)
+    assert sorted(c for c, r in _owners(result).items() if r == "R2") == r2
+    assert result.objective == pytest.approx(_travel(degrees), rel=1e-9)
+    assert "widen" not in _explained(result)
+    if balance is not None and potential_balance is not None:
+        workload = result.frames["workload"].set_index("rep_id")
+        assert workload["workload_hours"].to_dict() == {"R1": 40, "R2": 20}
+        assert workload["potential"].to_dict() == {"R1": 400, "R2": 700}
 
 
 def test_max_clients_caps_each_person_scaled_by_fte() -> None:
