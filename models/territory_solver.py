@@ -241,9 +241,17 @@ def solve_relaxation(
     deadline: float,
     cols: np.ndarray | None = None,
 ) -> _Relaxation:
-    """The linear relaxation over candidate pairs, growing them until no pair prices out."""
+    """The linear relaxation over candidate pairs, growing them until no pair prices out.
+
+    Above `ALL_PAIRS_BELOW` pairs the first relaxation carries penalised slack on its windows
+    (`territory_pools.elastic_relaxation`), so that candidates alone never make it infeasible.
+    """
     import highspy
 
+    if cols is None and problem.n_pairs > ALL_PAIRS_BELOW:
+        from models.territory_pools import elastic_relaxation
+
+        return elastic_relaxation(problem, rows, options, deadline)
     cols = _first_candidates(problem, options.seed) if cols is None else cols
     highs = _highs_for(problem, rows, cols, problem.cost[cols], options, deadline)
     in_model = np.zeros(problem.n_pairs, dtype=bool)
@@ -1011,8 +1019,18 @@ def _search(
     return current, {"lns_rounds": rounds, "lns_improvements": improved, "lns_size": size}
 
 
-def solve_assignment(problem: TerritoryProblem, options: SolveOptions) -> TerritorySolution:
-    """Assign every client, best first; report the bound the relaxation proves."""
+def solve_assignment(
+    problem: TerritoryProblem, options: SolveOptions, relaxed: _Relaxation | None = None
+) -> TerritorySolution:
+    """Assign every client, best first; report the bound the relaxation proves.
+
+    `relaxed`: the relaxation already solved (by the pool-by-pool solve), used as is. Large
+    problems whose people fall into several pools go to `territory_pools.solve_by_pools`.
+    """
+    from models import territory_pools
+
+    if relaxed is None and territory_pools.worth_splitting(problem):
+        return territory_pools.solve_by_pools(problem, options)
     started = time.monotonic()
     deadline = started + options.time_limit
     rows = rows_of(problem)
@@ -1022,7 +1040,7 @@ def solve_assignment(problem: TerritoryProblem, options: SolveOptions) -> Territ
         )
     stats: dict[str, Any] = {"pairs": problem.n_pairs}
     widened: list[str] = []
-    relax = solve_relaxation(problem, rows, options, deadline)
+    relax = relaxed or solve_relaxation(problem, rows, options, deadline)
     for _ in range(3):
         if relax.status == "optimal":
             break

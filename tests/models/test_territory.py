@@ -13,10 +13,7 @@ fail today and will report XPASS (and fail the run) once the model is fixed; the
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,6 +23,7 @@ from models.territory import solve_territory
 from optim.result import ModelResult, Status
 from optim.schema import ScenarioConfig
 from optim.solver import SolveOptions
+from tests.models.bench_instances import make_instance
 
 EXACT = SolveOptions(time_limit=10, gap=0)
 KM_PER_DEGREE = 6371.0 * math.pi / 180  # along the equator, as the model's haversine gives it
@@ -587,11 +585,4 @@ def test_same_seed_same_territory() -> None:
 
 def _benchmark_instance(n_clients: int, n_people: int) -> Any:
     """The benchmarks' seeded generator (benchmarks/territory_instances.py)."""
-    name = "territory_instances"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name].make_instance(n_clients, n_people, directions=1, seed=1)
+    return make_instance(n_clients, n_people, directions=1, seed=1)
