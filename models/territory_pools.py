@@ -50,8 +50,8 @@ SEARCH_ROUNDS = 1  # pricing rounds per pool while the price is searched
 RESERVE = 0.5  # share of the time after the search kept for rounding, should it run over
 CAP_TARGET = (0.993, 0.998)  # the price search stops once the pools move this share of the cap:
 # a little under it, so that every pool keeps some cap spare for rounding its split clients
-RETRY_PRICES = (1.05, 1.25)  # a pool that cannot be rounded within its share retries at these
-# multiples of the price (fewer moves in its relaxation, more room in its share)
+RETRY_ROOM = (0.01, 0.03)  # a pool that cannot be rounded within its share retries from its
+# relaxation with this share of its cap kept free
 PRICED_PER_CLIENT = 3  # pairs added per client and pricing round
 SLACK_WEIGHT = 10.0
 
@@ -219,6 +219,29 @@ class ElasticRelaxation:
     def cols(self) -> np.ndarray:
         return self.col_pair[self.col_pair >= 0]
 
+    def impose_cap(self, cap: float) -> None:
+        """Make the moves cap a row of the relaxation (or move its limit), from now on."""
+        import highspy
+
+        if self.rows.has_cap:
+            index = np.array([self.rows.cap], dtype=np.int32)
+            upper = cap if math.isfinite(cap) else highspy.kHighsInf
+            self.highs.changeRowsBounds(1, index, np.array([0.0]), np.array([upper]))
+            self.rows.upper[self.rows.cap] = cap
+            return
+        self.problem = replace(self.problem, max_moved_revenue=cap)
+        self.rows = rows_of(self.problem)
+        columns = np.flatnonzero(self.col_pair >= 0)
+        moved = self.problem.moved_revenue[self.col_pair[columns]]
+        keep = moved != 0
+        self.highs.addRow(
+            0.0,
+            cap,
+            int(keep.sum()),
+            columns[keep].astype(np.int32),
+            moved[keep].astype(float),
+        )
+
     def solve(self, cost: np.ndarray, deadline: float, max_rounds: int = PRICING_ROUNDS) -> Relaxed:
         """Solve at these pair costs (one per pair of the problem), pricing in missing pairs."""
         import highspy
@@ -341,11 +364,12 @@ class _Pools:
         out = []
         for k, state in enumerate(self.states):
             sub = replace(state.problem, max_moved_revenue=budgets[k])
-            for attempt, factor in enumerate((1.0, *RETRY_PRICES)):
-                relaxed = _as_relaxation(state, price * factor, budgets[k], deadline)
+            for attempt, room in enumerate((0.0, *RETRY_ROOM)):
+                relaxed = _as_relaxation(state, price, budgets[k], deadline, room)
                 left = deadline - time.monotonic()
                 mine = max(0.5, left * sizes[k] / sizes[k:].sum())
-                opts = replace(self.options, time_limit=mine)
+                # Half the gap: the split of the cap and the price search cost some of it.
+                opts = replace(self.options, time_limit=mine, gap=self.options.gap / 2)
                 sol = solve_assignment(sub, opts, relaxed=relaxed)
                 sol.stats["rounding_attempts"] = attempt + 1
                 if sol.pair is not None or budgets[k] is None or sol.status is Status.INFEASIBLE:
@@ -609,7 +633,8 @@ def relax_pools(
 def solve_by_pools(problem: TerritoryProblem, options: SolveOptions) -> TerritorySolution:
     """Price the moves cap over the pools, then solve each pool with its share of the cap."""
     started = time.monotonic()
-    deadline = started + options.time_limit
+    # Kept back for closing the workers and laying the pools' answers out on the whole.
+    deadline = started + options.time_limit - min(2.0, 0.02 * options.time_limit)
     until = started + PRICE_SHARE * options.time_limit
     workers, pools, groups, chosen, bound, stats = relax_pools(problem, options, deadline, until)
     try:
@@ -752,25 +777,38 @@ def _whole_duals(
 
 
 def _as_relaxation(
-    state: PoolState, price: float, capped: float | None, deadline: float
+    state: PoolState, price: float, capped: float | None, deadline: float, room: float = 0.0
 ) -> _Relaxation:
-    """The pool's relaxation at `price`, as `solve_assignment` takes it (cap row dual -price).
+    """The pool's relaxation as `solve_assignment` takes it, within its share of the cap.
 
-    At that price the relaxation is optimal for the pool with a cap of what it moves, so it
-    stands for the pool's capped relaxation; the headroom solutions narrow the windows only.
+    Without a cap, the relaxation at `price`. With one, the share becomes a row of the pool's
+    relaxation (less `room`, a share of it kept free) and the relaxation is re-solved warm from
+    its answer at the price, which nearly meets the share already; the rounding then starts
+    from a relaxation that keeps the share, with the usual headroom solutions.
     """
-    state.solve(price, deadline)  # priced in full
-    relaxed = state.relaxed
-    assert relaxed is not None
+    relaxed = None
+    if capped is not None:
+        state.lp.impose_cap(capped * (1 - room))
+        relaxed = state.lp.solve(state.problem.cost, deadline)
+    if relaxed is None or relaxed.status != "optimal":
+        # No cap, or the share cannot hold even split: the relaxation at the price, its cap
+        # row (if any) lifted and priced instead.
+        if state.lp.rows.has_cap:
+            state.lp.impose_cap(math.inf)
+        relaxed = state.solve(price, deadline)
+        if relaxed.status != "optimal":
+            return _Relaxation(relaxed.status, math.nan, relaxed.cols, np.zeros(0), np.zeros(0), 0)
+        if state.lp.rows.has_cap:
+            relaxed.duals[state.lp.rows.cap] = -price
+            state.lp.impose_cap(math.inf if capped is None else capped)
+    rows = state.lp.rows
     is_pair = state.lp.col_pair >= 0
-    spare = tuple(
-        _x_with_headroom(state.lp.highs, state.rows, relaxed.x, share) for share in HEADROOMS
-    )
+    spare = tuple(_x_with_headroom(state.lp.highs, rows, relaxed.x, share) for share in HEADROOMS)
     spare = tuple(x[is_pair] if len(x) == len(is_pair) else x for x in spare)
-    duals = relaxed.duals if capped is None else np.concatenate([relaxed.duals, [-price]])
-    problem = state.problem
-    value = float(np.dot(relaxed.x, problem.cost[relaxed.cols]))
-    return _Relaxation("optimal", value, relaxed.cols, relaxed.x, duals, relaxed.rounds, spare)
+    value = float(np.dot(relaxed.x, state.problem.cost[relaxed.cols]))
+    return _Relaxation(
+        "optimal", value, relaxed.cols, relaxed.x, relaxed.duals, relaxed.rounds, spare
+    )
 
 
 def candidate_pairs(problem: TerritoryProblem, seed: int = 0) -> np.ndarray:
