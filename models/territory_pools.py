@@ -50,6 +50,14 @@ SEARCH_ROUNDS = 1  # pricing rounds per pool while the price is searched
 RESERVE = 0.5  # share of the time after the search kept for rounding, should it run over
 CAP_TARGET = (0.993, 0.998)  # the price search stops once the pools move this share of the cap:
 # a little under it, so that every pool keeps some cap spare for rounding its split clients
+POOL_HEADROOMS = (  # (share of each window, share of the cap) kept free in the roundings tried
+    (0.02, 0.005),
+    (0.05, 0.002),
+    (0.05, 0.005),
+    (0.1, 0.005),
+    (0.1, 0.01),
+    (0.2, 0.01),
+)
 RETRY_ROOM = (0.01, 0.03)  # a pool that cannot be rounded within its share retries from its
 # relaxation with this share of its cap kept free
 PRICED_PER_CLIENT = 3  # pairs added per client and pricing round
@@ -803,7 +811,10 @@ def _as_relaxation(
             state.lp.impose_cap(math.inf if capped is None else capped)
     rows = state.lp.rows
     is_pair = state.lp.col_pair >= 0
-    spare = tuple(_x_with_headroom(state.lp.highs, rows, relaxed.x, share) for share in HEADROOMS)
+    spare = tuple(
+        _x_with_headroom(state.lp.highs, rows, relaxed.x, share, cap_share)
+        for share, cap_share in POOL_HEADROOMS
+    )
     spare = tuple(x[is_pair] if len(x) == len(is_pair) else x for x in spare)
     value = float(np.dot(relaxed.x, state.problem.cost[relaxed.cols]))
     return _Relaxation(

@@ -292,7 +292,9 @@ def solve_relaxation(
         in_model[pricing] = True
 
 
-def _x_with_headroom(highs: Any, rows: Rows, x: np.ndarray, share: float) -> np.ndarray:
+def _x_with_headroom(
+    highs: Any, rows: Rows, x: np.ndarray, share: float, cap_share: float | None = None
+) -> np.ndarray:
     """The relaxation re-solved (warm) inside slightly narrower windows and cap.
 
     A relaxation fills people exactly to their limits and spends the moves cap to the last
@@ -300,7 +302,7 @@ def _x_with_headroom(highs: Any, rows: Rows, x: np.ndarray, share: float) -> np.
     with a little headroom (a share of each window's width; the moves cap keeps a twentieth of
     that share) keeps mending moves possible. When narrowing both ends leaves no solution, only
     the upper ends, then only the lower ends are narrowed. The bound and duals stay those of the
-    true windows.
+    true windows. `cap_share` overrides the share of the cap kept free.
     """
     import highspy
 
@@ -314,7 +316,7 @@ def _x_with_headroom(highs: Any, rows: Rows, x: np.ndarray, share: float) -> np.
         if "upper" in ends:
             upper[n : n + m] = hi - room
         if rows.has_cap:
-            upper[rows.cap] = upper[rows.cap] * (1 - share / 20)
+            upper[rows.cap] *= 1 - (share / 20 if cap_share is None else cap_share)
         changed = np.flatnonzero((lower != rows.lower) | (upper != rows.upper)).astype(np.int32)
         if len(changed) == 0:
             return x
@@ -918,21 +920,22 @@ def _repair(
     violation first, each kind relative to its limit, then cost), until nothing is broken (or
     time is up: the least broken territory is returned).
     """
-    # Narrower windows first: their rounding is the easiest to mend; the first that mends wins,
-    # else CP-SAT starts from the least broken (the cheapest among equals).
+    # Every rounding is mended greedily (narrower windows mend more easily, wider ones cost
+    # less); the cheapest that mends wins, else CP-SAT starts from the least broken (the
+    # cheapest among equals).
     full, broken = current, -1
     for x in (*relax.x_headroom, relax.x):
         budget = max(2.0, 0.1 * (deadline - time.monotonic()))
         rounded = _largest_share(problem, relax.cols, x)
         mended = _mend(problem, sc, rounded, near, min(deadline, time.monotonic() + budget))
         after = infeasibility(problem, sc, mended)
-        if after == 0:
-            return mended
         if broken < 0 or (after, objective_of(problem, mended)) < (
             broken,
             objective_of(problem, full),
         ):
             full, broken = mended, after
+    if broken == 0:
+        return full
     rng = np.random.default_rng(seed)
     size, rounds = 4, 0
     while broken > 0 and time.monotonic() < deadline:
