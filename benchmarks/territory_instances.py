@@ -10,6 +10,7 @@ cap matters. Balance is ±5% and at most 15% of last year's revenue may move (is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -139,3 +140,37 @@ def make_instance(
         }
     )
     return Instance(config, clients, team, coverage)
+
+
+def write_scenario(instance: Instance, out_dir: str | Path) -> Path:
+    """The instance as a scenario folder for `optim assign` (scenario.yaml, clients, team).
+
+    The coverage table is not written: `optim assign` decides it (every active client to
+    account managers, as `coverage.allowed` says).
+    """
+    import yaml
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    config = instance.config.model_dump(mode="json", exclude_defaults=True)
+    (out / "scenario.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    instance.clients.to_csv(out / "clients.csv", index=False)
+    instance.team.to_csv(out / "team.csv", index=False)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write a territory benchmark scenario folder.")
+    parser.add_argument("size", help="CLIENTSxPEOPLE, e.g. 100000x1000")
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    n_clients, n_people = (int(v) for v in args.size.lower().split("x"))
+    out = write_scenario(make_instance(n_clients, n_people, seed=args.seed), args.out_dir)
+    print(f"{out}: {n_clients:,} clients x {n_people:,} people")
+
+
+if __name__ == "__main__":
+    main()

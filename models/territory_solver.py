@@ -36,6 +36,7 @@ POLISH_MAX_PAIRS = 400_000  # polish with a whole CP-SAT model only below this m
 POLISH_MAX_CLIENTS = 5_000  # ...and clients
 PRICING_ROUNDS = 20
 SUB_SECONDS = 0.5  # time for one neighbourhood of the local search
+LNS_BEFORE_POLISH = 0.15  # share of the time left the local search takes before a polish
 HEADROOMS = (0.05, 0.1, 0.02, 0.2)  # shares of each window kept free when rounding
 ALL_PAIRS_BELOW = 500_000  # the first relaxation takes every pair below this many
 _EPS = 1e-7
@@ -1140,7 +1141,7 @@ def solve_assignment(
     polish = np.flatnonzero(reduced <= best - bound + 1e-6)
     can_polish = len(polish) <= POLISH_MAX_PAIRS and problem.n_clients <= POLISH_MAX_CLIENTS
     remaining = deadline - time.monotonic()
-    until = time.monotonic() + (0.15 * remaining if can_polish else remaining)
+    until = time.monotonic() + (LNS_BEFORE_POLISH * remaining if can_polish else remaining)
     current, lns = _search(
         problem, sc, current, near, bound, until=until, gap=options.gap, seed=options.seed
     )
