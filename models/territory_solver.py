@@ -37,6 +37,8 @@ POLISH_MAX_CLIENTS = 5_000  # ...and clients
 PRICING_ROUNDS = 20
 SUB_SECONDS = 0.5  # time for one neighbourhood of the local search
 LNS_BEFORE_POLISH = 0.15  # share of the time left the local search takes before a polish
+LNS_UNTIL_POLISH = 0.6  # ...and at most, while it keeps improving
+LNS_PATIENCE = 15  # neighbourhoods in a row without a better territory that end it there
 HEADROOMS = (0.05, 0.1, 0.02, 0.2)  # shares of each window kept free when rounding
 ALL_PAIRS_BELOW = 500_000  # the first relaxation takes every pair below this many
 _EPS = 1e-7
@@ -985,13 +987,19 @@ def _search(
     until: float,
     gap: float,
     seed: int,
+    patience: int | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Large-neighbourhood search: free a few people's clients, reassign them with CP-SAT."""
+    """Large-neighbourhood search: free a few people's clients, reassign them with CP-SAT.
+
+    It stops at `until`, at the gap, or after `patience` neighbourhoods in a row that found
+    nothing better (default 60 + 4 per person).
+    """
     rng = np.random.default_rng(seed)
     best = objective_of(problem, current)
     size, rounds, improved, stale = 2, 0, 0, 0
     m = problem.n_people
-    while time.monotonic() < until and stale < 60 + 4 * m:
+    patience = 60 + 4 * m if patience is None else patience
+    while time.monotonic() < until and stale < patience:
         if best - bound <= gap * max(abs(best), 1e-9):
             break
         free, allowed = _neighbourhood(problem, current, near, int(rng.integers(m)), size, rng)
@@ -1141,10 +1149,26 @@ def solve_assignment(
     polish = np.flatnonzero(reduced <= best - bound + 1e-6)
     can_polish = len(polish) <= POLISH_MAX_PAIRS and problem.n_clients <= POLISH_MAX_CLIENTS
     remaining = deadline - time.monotonic()
-    until = time.monotonic() + (LNS_BEFORE_POLISH * remaining if can_polish else remaining)
+    # Before a polish, the local search runs while it keeps finding better territories (at
+    # least LNS_BEFORE_POLISH of the time left, at most LNS_UNTIL_POLISH), then HiGHS takes over.
+    least = time.monotonic() + LNS_BEFORE_POLISH * remaining
+    until = time.monotonic() + (LNS_UNTIL_POLISH * remaining if can_polish else remaining)
     current, lns = _search(
-        problem, sc, current, near, bound, until=until, gap=options.gap, seed=options.seed
+        problem, sc, current, near, bound, until=least, gap=options.gap, seed=options.seed
     )
+    if can_polish and time.monotonic() < until and lns["lns_improvements"] > 0:
+        current, more = _search(
+            problem,
+            sc,
+            current,
+            near,
+            bound,
+            until=until,
+            gap=options.gap,
+            seed=options.seed + 1,
+            patience=LNS_PATIENCE,
+        )
+        lns = {k: lns[k] + more[k] if k != "lns_size" else more[k] for k in lns}
     stats.update(lns)
     best = objective_of(problem, current)
     if can_polish and best - bound > options.gap * max(abs(best), 1e-9):
