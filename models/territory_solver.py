@@ -39,6 +39,7 @@ SUB_SECONDS = 0.5  # time for one neighbourhood of the local search
 LNS_BEFORE_POLISH = 0.15  # share of the time left the local search takes before a polish
 LNS_UNTIL_POLISH = 0.6  # ...and at most, while it keeps improving
 LNS_PATIENCE = 15  # neighbourhoods in a row without a better territory that end it there
+POLISH_BESIDE_ABOVE = 20.0  # seconds left above which the polish runs beside the search
 HEADROOMS = (0.05, 0.1, 0.02, 0.2)  # shares of each window kept free when rounding
 ALL_PAIRS_BELOW = 500_000  # the first relaxation takes every pair below this many
 _EPS = 1e-7
@@ -1156,7 +1157,22 @@ def solve_assignment(
     current, lns = _search(
         problem, sc, current, near, bound, until=least, gap=options.gap, seed=options.seed
     )
-    if can_polish and time.monotonic() < until and lns["lns_improvements"] > 0:
+    beside = None
+    if (
+        can_polish
+        and options.threads != 1
+        and deadline - time.monotonic() > POLISH_BESIDE_ABOVE
+        and objective_of(problem, current) - bound > options.gap * abs(bound)
+    ):
+        # Two cores: HiGHS polishes in a second process for all the time left while the local
+        # search goes on here; the better territory wins.
+        best = objective_of(problem, current)
+        pairs = np.flatnonzero(reduced <= best - bound + 1e-6)
+        beside = _PolishBeside(problem, rows, current, pairs, options, deadline)
+        until = deadline
+    if beside is not None or (
+        can_polish and time.monotonic() < until and lns["lns_improvements"] > 0
+    ):
         current, more = _search(
             problem,
             sc,
@@ -1166,12 +1182,21 @@ def solve_assignment(
             until=until,
             gap=options.gap,
             seed=options.seed + 1,
-            patience=LNS_PATIENCE,
+            patience=None if beside is not None else LNS_PATIENCE,
         )
         lns = {k: lns[k] + more[k] if k != "lns_size" else more[k] for k in lns}
     stats.update(lns)
     best = objective_of(problem, current)
-    if can_polish and best - bound > options.gap * max(abs(best), 1e-9):
+    if beside is not None:
+        out, sub_bound, status = beside.result()
+        stats["polish"] = f"{status} (beside the search)"
+        if out is not None and objective_of(problem, out) < best - 1e-9:
+            current, best = out, objective_of(problem, out)
+        if sub_bound is not None and integral_costs:
+            bound = max(bound, math.ceil(sub_bound - 1e-6))
+        elif sub_bound is not None:
+            bound = max(bound, sub_bound - 1e-9 * abs(sub_bound))
+    elif can_polish and best - bound > options.gap * max(abs(best), 1e-9):
         # Exact reduced-cost fixing: only pairs that could be in a better territory stay.
         polish = np.flatnonzero(reduced <= best - bound + 1e-6)
         remaining = deadline - time.monotonic()
@@ -1200,6 +1225,52 @@ def solve_assignment(
         problem=problem,
         widened=tuple(widened),
     )
+
+
+class _PolishBeside:
+    """`_polish` in a spawned process, while this one goes on with the local search."""
+
+    def __init__(
+        self,
+        problem: TerritoryProblem,
+        rows: Rows,
+        current: np.ndarray,
+        pairs: np.ndarray,
+        options: SolveOptions,
+        deadline: float,
+    ) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")  # a fork would copy HiGHS's threads' locks
+        self.deadline = deadline
+        self.conn, child = ctx.Pipe()
+        args = (child, problem, rows, current, pairs, options, deadline)
+        self.process = ctx.Process(target=_polish_worker, args=args, daemon=True)
+        self.process.start()
+
+    def result(self) -> tuple[np.ndarray | None, float | None, str]:
+        try:
+            if self.conn.poll(max(0.0, self.deadline - time.monotonic()) + 10.0):
+                kind, value = self.conn.recv()
+                if kind == "ok":
+                    return value
+                return None, None, f"failed: {str(value).splitlines()[-1]}"
+            return None, None, "no answer in time"
+        except (EOFError, OSError) as error:
+            return None, None, f"failed: {error}"
+        finally:
+            self.process.join(timeout=2)
+            if self.process.is_alive():
+                self.process.kill()
+
+
+def _polish_worker(conn: Any, *args: Any) -> None:
+    try:
+        conn.send(("ok", _polish(*args)))
+    except Exception:  # handed to the parent, which reports it
+        import traceback
+
+        conn.send(("error", traceback.format_exc()))
 
 
 def _polish(

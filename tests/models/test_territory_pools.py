@@ -151,3 +151,17 @@ def test_one_large_pool_relaxes_over_candidates_with_slack(
     assert violations(instance, solved.pair) == []
     assert solved.bound <= exact.objective + 1e-6 * abs(exact.objective)
     assert solved.objective <= exact.objective * 1.001
+
+
+def test_the_polish_beside_the_search_gives_a_valid_territory_and_bound(
+    monkeypatch: pytest.MonkeyPatch, instance: TerritoryProblem, exact: Any
+) -> None:
+    """With two cores, HiGHS polishes in a second process while the local search goes on."""
+    monkeypatch.setattr(territory_solver, "POLISH_BESIDE_ABOVE", 0.0)
+    monkeypatch.setattr(territory_pools, "POOLS_ABOVE", 10**12)
+    solved = solve_assignment(instance, SolveOptions(time_limit=8, gap=0, seed=SEED))
+    assert "beside the search" in solved.stats["polish"]
+    assert solved.pair is not None and solved.objective is not None and solved.bound is not None
+    assert violations(instance, solved.pair) == []
+    assert solved.bound <= exact.objective + 1e-6 * abs(exact.objective)
+    assert exact.bound <= solved.objective + 1e-6 * abs(exact.objective)
