@@ -27,12 +27,12 @@ import numpy as np
 
 from models.territory_data import TerritoryProblem
 from models.territory_solver import (
-    CANDIDATES_PER_CLIENT,
     HEADROOMS,
     PRICING_ROUNDS,
     Rows,
     TerritorySolution,
     _entries,
+    _first_candidates,
     _highs_for,
     _Relaxation,
     _x_with_headroom,
@@ -165,7 +165,7 @@ class ElasticRelaxation:
         self.problem = problem
         self.rows = rows
         self.options = options
-        cols = candidate_pairs(problem, options.seed) if cols is None else np.asarray(cols)
+        cols = _first_candidates(problem, options.seed) if cols is None else np.asarray(cols)
         self.highs = _highs_for(problem, rows, cols, problem.cost[cols], options, deadline)
         # Costs run to millions of roubles; let HiGHS scale them, or warm re-solves can stall
         # on tiny dual infeasibilities ("Unknown").
@@ -325,17 +325,13 @@ class PoolState:
     problem: TerritoryProblem  # the pool alone, no cap
     rows: Rows  # its rows: no cap row
     lp: ElasticRelaxation
-    relaxed: Relaxed | None = None
-    price: float = 0.0  # the price `relaxed` was solved at
     history: dict[float, Relaxed] = field(default_factory=dict)
 
     def solve(self, price: float, deadline: float, max_rounds: int = PRICING_ROUNDS) -> Relaxed:
         problem = self.problem
         cost = problem.cost + price * problem.moved_revenue
-        self.relaxed = self.lp.solve(cost, deadline, max_rounds)
-        self.price = price
-        self.history[price] = self.relaxed
-        return self.relaxed
+        self.history[price] = self.lp.solve(cost, deadline, max_rounds)
+        return self.history[price]
 
     def moved(self, price: float) -> float:
         r = self.history[price]
@@ -820,38 +816,6 @@ def _as_relaxation(
     return _Relaxation(
         "optimal", value, relaxed.cols, relaxed.x, relaxed.duals, relaxed.rounds, spare
     )
-
-
-def candidate_pairs(problem: TerritoryProblem, seed: int = 0) -> np.ndarray:
-    """Each client's cheapest pairs, its owner's pair and each person's cheapest clients.
-
-    As `territory_solver._first_candidates`, sorted with one float key per pair (group index
-    plus the cost scaled into [0, 1)) after a random shuffle, so equal costs are drawn at random;
-    an order of magnitude faster than a three-key lexsort on a million pairs.
-    """
-    n_pairs = problem.n_pairs
-    rng = np.random.default_rng(seed)
-    shuffle = rng.permutation(n_pairs)
-    cost = problem.cost[shuffle]
-    low, high = float(cost.min(initial=0.0)), float(cost.max(initial=0.0))
-    scaled = (cost - low) / max(high - low, 1e-300) * 0.999
-    chosen = np.zeros(n_pairs, dtype=bool)
-    groups = (
-        (problem.pair_client[shuffle], problem.n_clients, CANDIDATES_PER_CLIENT),
-        (
-            problem.pair_person[shuffle],
-            problem.n_people,
-            math.ceil(CANDIDATES_PER_CLIENT * problem.n_clients / max(1, problem.n_people)),
-        ),
-    )
-    for group, size, keep in groups:
-        order = np.argsort(group + scaled, kind="stable")
-        first = np.searchsorted(group[order], np.arange(size))
-        rank = np.arange(n_pairs) - first[group[order]]
-        chosen[shuffle[order[rank < keep]]] = True
-    owner = problem.clients["owner_index"].to_numpy()
-    chosen |= owner[problem.pair_client] == problem.pair_person
-    return np.flatnonzero(chosen)
 
 
 def elastic_relaxation(

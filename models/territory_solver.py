@@ -138,26 +138,36 @@ def _entries(problem: TerritoryProblem, rows: Rows, cols: np.ndarray) -> tuple[n
 def _first_candidates(problem: TerritoryProblem, seed: int = 0) -> np.ndarray:
     """The pairs of the first relaxation: all of them when few, else the likely ones.
 
-    Likely: each client's cheapest pairs (ties broken at random, so equal-cost people all get
-    some), its owner's pair, and each person's cheapest clients, so that everyone can be given
-    work. Column generation adds whatever else the relaxation wants.
+    Likely: each client's cheapest pairs, its owner's pair, and each person's cheapest clients,
+    so that everyone can be given work. Column generation adds whatever else the relaxation
+    wants. Pairs are ranked with one float key each (group index plus the cost scaled into
+    [0, 1)) after a random shuffle, so equal costs are drawn at random: an order of magnitude
+    faster than a three-key lexsort on a million pairs.
     """
     if problem.n_pairs <= ALL_PAIRS_BELOW:
         return np.arange(problem.n_pairs)
+    n_pairs = problem.n_pairs
     rng = np.random.default_rng(seed)
-    jitter = rng.random(problem.n_pairs)
-    order = np.lexsort((jitter, problem.cost, problem.pair_client))
-    starts = problem.client_starts()
-    rank = np.arange(problem.n_pairs) - starts[problem.pair_client[order]]
-    chosen = np.zeros(problem.n_pairs, dtype=bool)
-    chosen[order[rank < CANDIDATES_PER_CLIENT]] = True
+    shuffle = rng.permutation(n_pairs)
+    cost = problem.cost[shuffle]
+    low, high = float(cost.min(initial=0.0)), float(cost.max(initial=0.0))
+    scaled = (cost - low) / max(high - low, 1e-300) * 0.999
+    chosen = np.zeros(n_pairs, dtype=bool)
+    groups = (
+        (problem.pair_client[shuffle], problem.n_clients, CANDIDATES_PER_CLIENT),
+        (
+            problem.pair_person[shuffle],
+            problem.n_people,
+            math.ceil(CANDIDATES_PER_CLIENT * problem.n_clients / max(1, problem.n_people)),
+        ),
+    )
+    for group, size, keep in groups:
+        order = np.argsort(group + scaled, kind="stable")
+        first = np.searchsorted(group[order], np.arange(size))
+        rank = np.arange(n_pairs) - first[group[order]]
+        chosen[shuffle[order[rank < keep]]] = True
     owner = problem.clients["owner_index"].to_numpy()
     chosen |= owner[problem.pair_client] == problem.pair_person
-    per_person = math.ceil(CANDIDATES_PER_CLIENT * problem.n_clients / max(1, problem.n_people))
-    by_person = np.lexsort((jitter, problem.cost, problem.pair_person))
-    first = np.searchsorted(problem.pair_person[by_person], np.arange(problem.n_people))
-    rank = np.arange(problem.n_pairs) - first[problem.pair_person[by_person]]
-    chosen[by_person[rank < per_person]] = True
     return np.flatnonzero(chosen)
 
 
@@ -1190,12 +1200,7 @@ def solve_assignment(
     if beside is not None:
         out, sub_bound, status = beside.result()
         stats["polish"] = f"{status} (beside the search)"
-        if out is not None and objective_of(problem, out) < best - 1e-9:
-            current, best = out, objective_of(problem, out)
-        if sub_bound is not None and integral_costs:
-            bound = max(bound, math.ceil(sub_bound - 1e-6))
-        elif sub_bound is not None:
-            bound = max(bound, sub_bound - 1e-9 * abs(sub_bound))
+        current, best, bound = _with_polish(problem, current, bound, out, sub_bound, integral_costs)
     elif can_polish and best - bound > options.gap * max(abs(best), 1e-9):
         # Exact reduced-cost fixing: only pairs that could be in a better territory stay.
         polish = np.flatnonzero(reduced <= best - bound + 1e-6)
@@ -1203,12 +1208,9 @@ def solve_assignment(
         if remaining > 0.2:
             out, sub_bound, status = _polish(problem, rows, current, polish, options, deadline)
             stats["polish"] = status
-            if out is not None and objective_of(problem, out) < best - 1e-9:
-                current, best = out, objective_of(problem, out)
-            if sub_bound is not None and integral_costs:
-                bound = max(bound, math.ceil(sub_bound - 1e-6))
-            elif sub_bound is not None:
-                bound = max(bound, sub_bound - 1e-9 * abs(sub_bound))
+            current, best, bound = _with_polish(
+                problem, current, bound, out, sub_bound, integral_costs
+            )
     bound = min(bound, best)
     ended = Status.OPTIMAL if best - bound <= 1e-9 * max(1.0, abs(best)) else Status.FEASIBLE
     seconds = time.monotonic() - started
@@ -1225,6 +1227,30 @@ def solve_assignment(
         problem=problem,
         widened=tuple(widened),
     )
+
+
+def _with_polish(
+    problem: TerritoryProblem,
+    current: np.ndarray,
+    bound: float,
+    out: np.ndarray | None,
+    sub_bound: float | None,
+    integral_costs: bool,
+) -> tuple[np.ndarray, float, float]:
+    """The better territory and the better bound after a polish: (territory, objective, bound).
+
+    The polish's bound is valid for the whole problem (reduced-cost fixing is exact); it is
+    rounded up when every cost is whole.
+    """
+    best = objective_of(problem, current)
+    if out is not None and objective_of(problem, out) < best - 1e-9:
+        current, best = out, objective_of(problem, out)
+    if sub_bound is not None:
+        if integral_costs:
+            bound = max(bound, math.ceil(sub_bound - 1e-6))
+        else:
+            bound = max(bound, sub_bound - 1e-9 * abs(sub_bound))
+    return current, best, bound
 
 
 class _PolishBeside:

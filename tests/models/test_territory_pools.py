@@ -143,7 +143,6 @@ def test_one_large_pool_relaxes_over_candidates_with_slack(
     monkeypatch.setattr(territory_solver, "ALL_PAIRS_BELOW", 0)
     monkeypatch.setattr(territory_pools, "POOLS_ABOVE", 10**12)
     monkeypatch.setattr(territory_solver, "CANDIDATES_PER_CLIENT", 1)  # too few: needs pricing
-    monkeypatch.setattr(territory_pools, "CANDIDATES_PER_CLIENT", 1)
     solved = solve_assignment(instance, SolveOptions(time_limit=20, gap=0, seed=SEED))
     assert solved.objective is not None and solved.bound is not None
     assert solved.stats["pricing_rounds"] > 1
