@@ -18,6 +18,7 @@ minutes, so the solve uses the problem's structure (docs/models.md, "Territory",
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ from optim.solver import SolveOptions, new_highs
 
 CANDIDATES_PER_CLIENT = 8  # cheapest pairs per client in the first relaxation
 NEIGHBOURS_PER_CLIENT = 6  # pairs per client the local search may use, by reduced cost
+NEIGHBOURS_WHEN_SMALL = 20  # ...in problems small enough for a polish (see below)
 POLISH_MAX_PAIRS = 400_000  # polish with a whole CP-SAT model only below this many pairs
 POLISH_MAX_CLIENTS = 5_000  # ...and clients
 PRICING_ROUNDS = 20
@@ -766,13 +768,20 @@ def violations(
 def _near_pairs(
     problem: TerritoryProblem, reduced: np.ndarray, keep: np.ndarray, seed: int
 ) -> np.ndarray:
-    """Each client's pairs with the smallest reduced cost (ties at random), plus `keep`."""
+    """Each client's pairs with the smallest reduced cost (ties at random), plus `keep`.
+
+    Small problems (few enough pairs and clients for a polish) keep NEIGHBOURS_WHEN_SMALL per
+    client, so a neighbourhood of a few people still offers each freed client a real choice
+    among them; large ones keep NEIGHBOURS_PER_CLIENT, so each stays solvable in its time.
+    """
+    small = problem.n_pairs <= POLISH_MAX_PAIRS and problem.n_clients <= POLISH_MAX_CLIENTS
+    per_client = NEIGHBOURS_WHEN_SMALL if small else NEIGHBOURS_PER_CLIENT
     jitter = np.random.default_rng(seed).random(problem.n_pairs)
     order = np.lexsort((jitter, reduced, problem.pair_client))
     starts = problem.client_starts()
     rank = np.arange(problem.n_pairs) - starts[problem.pair_client[order]]
     chosen = np.zeros(problem.n_pairs, dtype=bool)
-    chosen[order[rank < NEIGHBOURS_PER_CLIENT]] = True
+    chosen[order[rank < per_client]] = True
     chosen[keep[keep >= 0]] = True
     return np.flatnonzero(chosen)
 
@@ -998,19 +1007,31 @@ def _search(
     until: float,
     gap: float,
     seed: int,
-    patience: int | None = None,
+    patience: float | None = None,
+    beside: _PolishBeside | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Large-neighbourhood search: free a few people's clients, reassign them with CP-SAT.
 
     It stops at `until`, at the gap, or after `patience` neighbourhoods in a row that found
-    nothing better (default 60 + 4 per person).
+    nothing better (default 60 + 4 per person). With a polish `beside`, the two trade
+    territories: each better one found here goes to HiGHS, and HiGHS's better ones are taken
+    up here, so each side goes on from the best territory either has found; the search then
+    runs until `until` or until HiGHS ends, whatever its patience.
     """
     rng = np.random.default_rng(seed)
     best = objective_of(problem, current)
-    size, rounds, improved, stale = 2, 0, 0, 0
+    size, rounds, improved, stale, taken = 2, 0, 0, 0, 0
     m = problem.n_people
-    patience = 60 + 4 * m if patience is None else patience
+    if patience is None:
+        patience = 60 + 4 * m if beside is None else math.inf
     while time.monotonic() < until and stale < patience:
+        if beside is not None:
+            found = beside.incoming()
+            if found is not None and objective_of(problem, found) < best - 1e-9:
+                current, best = found, objective_of(problem, found)
+                taken += 1
+            if beside.answer is not None:  # HiGHS has ended: proven within the gap
+                break
         if best - bound <= gap * max(abs(best), 1e-9):
             break
         free, allowed = _neighbourhood(problem, current, near, int(rng.integers(m)), size, rng)
@@ -1037,9 +1058,12 @@ def _search(
             current, best = out, objective_of(problem, out)
             improved += 1
             stale = 0
+            if beside is not None:
+                beside.offer(current)
         else:
             stale += 1
-    return current, {"lns_rounds": rounds, "lns_improvements": improved, "lns_size": size}
+    figures = {"lns_rounds": rounds, "lns_improvements": improved, "lns_size": size}
+    return current, figures | ({"taken_from_polish": taken} if beside is not None else {})
 
 
 def solve_assignment(
@@ -1159,42 +1183,49 @@ def solve_assignment(
     best = objective_of(problem, current)
     polish = np.flatnonzero(reduced <= best - bound + 1e-6)
     can_polish = len(polish) <= POLISH_MAX_PAIRS and problem.n_clients <= POLISH_MAX_CLIENTS
-    remaining = deadline - time.monotonic()
-    # Before a polish, the local search runs while it keeps finding better territories (at
-    # least LNS_BEFORE_POLISH of the time left, at most LNS_UNTIL_POLISH), then HiGHS takes over.
-    least = time.monotonic() + LNS_BEFORE_POLISH * remaining
-    until = time.monotonic() + (LNS_UNTIL_POLISH * remaining if can_polish else remaining)
-    current, lns = _search(
-        problem, sc, current, near, bound, until=least, gap=options.gap, seed=options.seed
-    )
     beside = None
     if (
         can_polish
         and options.threads != 1
         and deadline - time.monotonic() > POLISH_BESIDE_ABOVE
-        and objective_of(problem, current) - bound > options.gap * abs(bound)
+        and best - bound > options.gap * abs(bound)
     ):
-        # Two cores: HiGHS polishes in a second process for all the time left while the local
-        # search goes on here; the better territory wins.
-        best = objective_of(problem, current)
-        pairs = np.flatnonzero(reduced <= best - bound + 1e-6)
-        beside = _PolishBeside(problem, rows, current, pairs, options, deadline)
-        until = deadline
-    if beside is not None or (
-        can_polish and time.monotonic() < until and lns["lns_improvements"] > 0
-    ):
-        current, more = _search(
+        # Two cores: HiGHS polishes in a second process from the first territory on, while the
+        # local search goes on here; the two trade better territories as they find them.
+        beside = _PolishBeside(problem, rows, current, polish, options, deadline)
+        current, lns = _search(
             problem,
             sc,
             current,
             near,
             bound,
-            until=until,
+            until=deadline,
             gap=options.gap,
-            seed=options.seed + 1,
-            patience=None if beside is not None else LNS_PATIENCE,
+            seed=options.seed,
+            beside=beside,
         )
-        lns = {k: lns[k] + more[k] if k != "lns_size" else more[k] for k in lns}
+    else:
+        # One core: the local search runs while it keeps finding better territories (at least
+        # LNS_BEFORE_POLISH of the time left, at most LNS_UNTIL_POLISH), then HiGHS takes over.
+        remaining = deadline - time.monotonic()
+        least = time.monotonic() + LNS_BEFORE_POLISH * remaining
+        until = time.monotonic() + (LNS_UNTIL_POLISH * remaining if can_polish else remaining)
+        current, lns = _search(
+            problem, sc, current, near, bound, until=least, gap=options.gap, seed=options.seed
+        )
+        if can_polish and time.monotonic() < until and lns["lns_improvements"] > 0:
+            current, more = _search(
+                problem,
+                sc,
+                current,
+                near,
+                bound,
+                until=until,
+                gap=options.gap,
+                seed=options.seed + 1,
+                patience=LNS_PATIENCE,
+            )
+            lns = {k: lns[k] + more[k] if k != "lns_size" else more[k] for k in lns}
     stats.update(lns)
     best = objective_of(problem, current)
     if beside is not None:
@@ -1254,7 +1285,12 @@ def _with_polish(
 
 
 class _PolishBeside:
-    """`_polish` in a spawned process, while this one goes on with the local search."""
+    """`_polish` in a spawned process, while this one goes on with the local search.
+
+    The two trade territories over a pipe: `offer` sends the search's better ones to HiGHS,
+    which takes them up before its next dive; `incoming` returns the best HiGHS has found
+    since the last call.
+    """
 
     def __init__(
         self,
@@ -1270,18 +1306,43 @@ class _PolishBeside:
         ctx = multiprocessing.get_context("spawn")  # a fork would copy HiGHS's threads' locks
         self.deadline = deadline
         self.conn, child = ctx.Pipe()
+        self.answer: tuple[str, Any] | None = None
         args = (child, problem, rows, current, pairs, options, deadline)
         self.process = ctx.Process(target=_polish_worker, args=args, daemon=True)
         self.process.start()
 
+    def offer(self, current: np.ndarray) -> None:
+        """Send a better territory to HiGHS (as a new incumbent)."""
+        with contextlib.suppress(OSError, ValueError):  # the polish has ended: nothing to tell
+            self.conn.send(("better", current.astype(np.int64)))
+
+    def incoming(self) -> np.ndarray | None:
+        """The last territory HiGHS found since the previous call, or None."""
+        latest = None
+        try:
+            while self.answer is None and self.conn.poll():
+                kind, value = self.conn.recv()
+                if kind == "found":
+                    latest = value
+                else:
+                    self.answer = (kind, value)
+        except (EOFError, OSError):
+            pass
+        return latest
+
     def result(self) -> tuple[np.ndarray | None, float | None, str]:
         try:
-            if self.conn.poll(max(0.0, self.deadline - time.monotonic()) + 10.0):
+            stop = self.deadline + 10.0
+            while self.answer is None and self.conn.poll(max(0.0, stop - time.monotonic())):
                 kind, value = self.conn.recv()
-                if kind == "ok":
-                    return value
-                return None, None, f"failed: {str(value).splitlines()[-1]}"
-            return None, None, "no answer in time"
+                if kind != "found":
+                    self.answer = (kind, value)
+            if self.answer is None:
+                return None, None, "no answer in time"
+            kind, value = self.answer
+            if kind == "ok":
+                return value
+            return None, None, f"failed: {str(value).splitlines()[-1]}"
         except (EOFError, OSError) as error:
             return None, None, f"failed: {error}"
         finally:
@@ -1292,7 +1353,7 @@ class _PolishBeside:
 
 def _polish_worker(conn: Any, *args: Any) -> None:
     try:
-        conn.send(("ok", _polish(*args)))
+        conn.send(("ok", _polish(*args, exchange=conn)))
     except Exception:  # handed to the parent, which reports it
         import traceback
 
@@ -1306,11 +1367,15 @@ def _polish(
     pairs: np.ndarray,
     options: SolveOptions,
     deadline: float,
+    *,
+    exchange: Any = None,
 ) -> tuple[np.ndarray | None, float | None, str]:
     """HiGHS branch-and-bound over the surviving pairs, from the best territory so far.
 
     Its dual bound is valid for the whole problem: every pair left out has a reduced cost that
     rules it out of any better territory. Returns (territory or None, bound, status).
+    `exchange`: the pipe to a local search running beside; HiGHS's better territories go
+    out on it and the search's come in, taken up before HiGHS's next dive.
     """
     import highspy
 
@@ -1327,6 +1392,8 @@ def _polish(
     start.col_value = np.isin(cols, current).astype(float).tolist()
     start.value_valid = True
     highs.setSolution(start)
+    if exchange is not None:
+        _trade_with(highs, exchange, problem, cols)
     highs.run()
     info = highs.getInfo()
     status = highs.modelStatusToString(highs.getModelStatus())
@@ -1339,6 +1406,31 @@ def _polish(
     if violations(problem, out):  # never trust a territory that breaks a rule
         return None, bound, status
     return out, bound, status
+
+
+def _trade_with(highs: Any, conn: Any, problem: TerritoryProblem, cols: np.ndarray) -> None:
+    """HiGHS callbacks that send its improving territories and take up the search's."""
+    import highspy
+
+    kinds = highspy.cb.HighsCallbackType
+    territory = np.zeros(problem.n_clients, dtype=np.int64)
+
+    def callback(kind: Any, _message: str, out: Any, into: Any, _data: Any) -> None:
+        if kind == kinds.kCallbackMipImprovingSolution:
+            x = np.asarray(out.mip_solution) > 0.5
+            if x.sum() == problem.n_clients:
+                territory[problem.pair_client[cols[x]]] = cols[x]
+                conn.send(("found", territory.copy()))
+        elif kind == kinds.kCallbackMipUserSolution:
+            latest = None
+            while conn.poll():
+                _, latest = conn.recv()
+            if latest is not None and np.isin(latest, cols).all():
+                into.setSolution(np.isin(cols, latest).astype(float))
+
+    highs.setCallback(callback, None)
+    highs.startCallback(kinds.kCallbackMipImprovingSolution)
+    highs.startCallback(kinds.kCallbackMipUserSolution)
 
 
 def _violated_rows(problem: TerritoryProblem, rows: Rows, violation: np.ndarray) -> list[str]:

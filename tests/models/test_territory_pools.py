@@ -144,7 +144,7 @@ def test_one_large_pool_relaxes_over_candidates_with_slack(
     monkeypatch.setattr(territory_pools, "POOLS_ABOVE", 10**12)
     monkeypatch.setattr(territory_solver, "CANDIDATES_PER_CLIENT", 1)  # too few: needs pricing
     solved = solve_assignment(instance, SolveOptions(time_limit=20, gap=0, seed=SEED))
-    assert solved.objective is not None and solved.bound is not None
+    assert solved.pair is not None and solved.objective is not None and solved.bound is not None
     assert solved.stats["pricing_rounds"] > 1
     assert solved.stats["lp_value"] == pytest.approx(exact.stats["lp_value"], rel=1e-7)
     assert violations(instance, solved.pair) == []
@@ -164,3 +164,60 @@ def test_the_polish_beside_the_search_gives_a_valid_territory_and_bound(
     assert violations(instance, solved.pair) == []
     assert solved.bound <= exact.objective + 1e-6 * abs(exact.objective)
     assert exact.bound <= solved.objective + 1e-6 * abs(exact.objective)
+    assert "taken_from_polish" in solved.stats  # the search listened to the polish
+
+
+class _Pipe:
+    """One end of a pipe, as the polish's callbacks see it: what is sent, what waits."""
+
+    def __init__(self, waiting: list[Any]) -> None:
+        self.sent: list[Any] = []
+        self.waiting = waiting
+
+    def send(self, message: Any) -> None:
+        self.sent.append(message)
+
+    def poll(self) -> bool:
+        return bool(self.waiting)
+
+    def recv(self) -> Any:
+        return self.waiting.pop(0)
+
+
+class _Highs:
+    def setCallback(self, callback: Any, data: Any) -> None:
+        self.callback = callback
+
+    def startCallback(self, kind: Any) -> None:
+        pass
+
+
+class _Into:
+    def setSolution(self, values: np.ndarray) -> None:
+        self.values = np.asarray(values)
+
+
+def test_the_polish_and_the_search_trade_territories(
+    instance: TerritoryProblem, exact: Any
+) -> None:
+    """HiGHS's improving territories go out whole; the search's newest comes in as a start."""
+    import highspy
+
+    kinds = highspy.cb.HighsCallbackType
+    best = exact.pair
+    other = territory_solver._largest_share(  # another whole territory, over other pairs
+        instance, np.arange(instance.n_pairs), np.random.default_rng(0).random(instance.n_pairs)
+    )
+    cols = np.union1d(best, other)
+    older, newer = ("better", other), ("better", best)
+    pipe, highs, into = _Pipe([older, newer]), _Highs(), _Into()
+    territory_solver._trade_with(highs, pipe, instance, cols)
+
+    found = type("Out", (), {"mip_solution": np.isin(cols, best).astype(float)})()
+    highs.callback(kinds.kCallbackMipImprovingSolution, "", found, None, None)
+    assert [kind for kind, _ in pipe.sent] == ["found"]
+    np.testing.assert_array_equal(pipe.sent[0][1], best)
+
+    highs.callback(kinds.kCallbackMipUserSolution, "", None, into, None)
+    assert pipe.waiting == []  # both read; only the newer one is handed to HiGHS
+    np.testing.assert_array_equal(into.values, np.isin(cols, best).astype(float))
