@@ -339,9 +339,11 @@ def _explanation(
     )
     spread = workload[workload["workload_target"] > 0]["balance"]
     if len(spread):
+        balance = problem.settings.balance
+        window = f"window ±{balance:.0%}" if balance is not None else "territory.balance is off"
         notes.append(
             f"Workload against each person's fair share: from {spread.min():+.1%} to "
-            f"{spread.max():+.1%} (window ±{problem.settings.balance or 0:.0%})."
+            f"{spread.max():+.1%} ({window})."
         )
     unassigned = problem.unassigned
     if len(unassigned):

@@ -387,11 +387,17 @@ def test_without_balance_the_nearest_person_takes_everything() -> None:
     workload = result.frames["workload"].set_index("rep_id")
     assert workload["workload_low"].to_dict() == {"R1": 0, "R2": 0}
     assert workload["workload_high"].to_dict() == {"R1": 120, "R2": 60}  # capacity
+    spread = [n for n in result.explanation.notes if n.startswith("Workload against")]
+    assert spread == [
+        "Workload against each person's fair share: from -100.0% to +50.0% "
+        "(territory.balance is off)."
+    ]
 
 
 def test_balance_window_is_the_fair_share_plus_minus_balance() -> None:
     """±25%: R1 30-50 hours, R2 15-25 hours, so R2 takes two clients: the two nearest it."""
     result = _balance_case(balance=0.25)
+    assert "(window ±25%)." in " ".join(result.explanation.notes)
     _proven(result)
     workload = result.frames["workload"].set_index("rep_id")
     assert workload["workload_target"].to_dict() == pytest.approx({"R1": 40, "R2": 20})
