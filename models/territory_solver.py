@@ -1289,7 +1289,9 @@ class _PolishBeside:
 
     The two trade territories over a pipe: `offer` sends the search's better ones to HiGHS,
     which takes them up before its next dive; `incoming` returns the best HiGHS has found
-    since the last call.
+    since the last call. At most one offer is in the pipe at a time (HiGHS says when it has
+    read it; a newer one waits here meanwhile), so this side never blocks on a full pipe
+    while HiGHS is busy at a node.
     """
 
     def __init__(
@@ -1307,14 +1309,20 @@ class _PolishBeside:
         self.deadline = deadline
         self.conn, child = ctx.Pipe()
         self.answer: tuple[str, Any] | None = None
+        self.waiting: np.ndarray | None = None  # the newest offer not yet sent
+        self.in_pipe = False  # an offer HiGHS has not read yet
         args = (child, problem, rows, current, pairs, options, deadline)
         self.process = ctx.Process(target=_polish_worker, args=args, daemon=True)
         self.process.start()
 
     def offer(self, current: np.ndarray) -> None:
-        """Send a better territory to HiGHS (as a new incumbent)."""
-        with contextlib.suppress(OSError, ValueError):  # the polish has ended: nothing to tell
-            self.conn.send(("better", current.astype(np.int64)))
+        """Send a better territory to HiGHS (as a new incumbent), or keep it until HiGHS has
+        read the one before."""
+        self.waiting = current.astype(np.int64)
+        if not self.in_pipe and self.answer is None:
+            with contextlib.suppress(OSError, ValueError):  # the polish has ended
+                self.conn.send(("better", self.waiting))
+                self.waiting, self.in_pipe = None, True
 
     def incoming(self) -> np.ndarray | None:
         """The last territory HiGHS found since the previous call, or None."""
@@ -1324,10 +1332,14 @@ class _PolishBeside:
                 kind, value = self.conn.recv()
                 if kind == "found":
                     latest = value
+                elif kind == "read":
+                    self.in_pipe = False
                 else:
                     self.answer = (kind, value)
         except (EOFError, OSError):
             pass
+        if self.waiting is not None and not self.in_pipe:
+            self.offer(self.waiting)
         return latest
 
     def result(self) -> tuple[np.ndarray | None, float | None, str]:
@@ -1335,7 +1347,7 @@ class _PolishBeside:
             stop = self.deadline + 10.0
             while self.answer is None and self.conn.poll(max(0.0, stop - time.monotonic())):
                 kind, value = self.conn.recv()
-                if kind != "found":
+                if kind not in ("found", "read"):
                     self.answer = (kind, value)
             if self.answer is None:
                 return None, None, "no answer in time"
@@ -1421,11 +1433,10 @@ def _trade_with(highs: Any, conn: Any, problem: TerritoryProblem, cols: np.ndarr
             if x.sum() == problem.n_clients:
                 territory[problem.pair_client[cols[x]]] = cols[x]
                 conn.send(("found", territory.copy()))
-        elif kind == kinds.kCallbackMipUserSolution:
-            latest = None
-            while conn.poll():
-                _, latest = conn.recv()
-            if latest is not None and np.isin(latest, cols).all():
+        elif kind == kinds.kCallbackMipUserSolution and conn.poll():
+            _, latest = conn.recv()  # one at a time: the search sends the next once told
+            conn.send(("read", None))
+            if np.isin(latest, cols).all():
                 into.setSolution(np.isin(cols, latest).astype(float))
 
     highs.setCallback(callback, None)

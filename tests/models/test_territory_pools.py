@@ -200,7 +200,7 @@ class _Into:
 def test_the_polish_and_the_search_trade_territories(
     instance: TerritoryProblem, exact: Any
 ) -> None:
-    """HiGHS's improving territories go out whole; the search's newest comes in as a start."""
+    """HiGHS's improving territories go out whole; the search's come in one at a time."""
     import highspy
 
     kinds = highspy.cb.HighsCallbackType
@@ -209,8 +209,7 @@ def test_the_polish_and_the_search_trade_territories(
         instance, np.arange(instance.n_pairs), np.random.default_rng(0).random(instance.n_pairs)
     )
     cols = np.union1d(best, other)
-    older, newer = ("better", other), ("better", best)
-    pipe, highs, into = _Pipe([older, newer]), _Highs(), _Into()
+    pipe, highs, into = _Pipe([("better", best), ("better", other)]), _Highs(), _Into()
     territory_solver._trade_with(highs, pipe, instance, cols)
 
     found = type("Out", (), {"mip_solution": np.isin(cols, best).astype(float)})()
@@ -219,5 +218,24 @@ def test_the_polish_and_the_search_trade_territories(
     np.testing.assert_array_equal(pipe.sent[0][1], best)
 
     highs.callback(kinds.kCallbackMipUserSolution, "", None, into, None)
-    assert pipe.waiting == []  # both read; only the newer one is handed to HiGHS
+    assert len(pipe.waiting) == 1  # one read, and HiGHS says so
+    assert [kind for kind, _ in pipe.sent] == ["found", "read"]
     np.testing.assert_array_equal(into.values, np.isin(cols, best).astype(float))
+
+
+def test_the_search_keeps_its_newest_offer_until_highs_has_read_the_last() -> None:
+    """The search never has two offers in the pipe, so it never blocks on a full one."""
+    beside = territory_solver._PolishBeside.__new__(territory_solver._PolishBeside)
+    pipe = _Pipe([])
+    beside.conn, beside.answer, beside.waiting, beside.in_pipe = pipe, None, None, False  # type: ignore[assignment]
+    first, second, third = np.array([0, 1]), np.array([2, 3]), np.array([4, 5])
+    beside.offer(first)
+    beside.offer(second)
+    beside.offer(third)
+    assert [value.tolist() for _, value in pipe.sent] == [[0, 1]]
+
+    pipe.waiting += [("read", None), ("found", np.array([7, 8]))]
+    assert beside.incoming().tolist() == [7, 8]  # type: ignore[union-attr]
+    assert [value.tolist() for _, value in pipe.sent] == [[0, 1], [4, 5]]  # the newest
+    assert beside.incoming() is None
+    assert len(pipe.sent) == 2
