@@ -1027,7 +1027,11 @@ def _search(
     while time.monotonic() < until and stale < patience:
         if beside is not None:
             found = beside.incoming()
-            if found is not None and objective_of(problem, found) < best - 1e-9:
+            if (
+                found is not None
+                and objective_of(problem, found) < best - 1e-9
+                and not violations(problem, found)  # as for the polish's final territory
+            ):
                 current, best = found, objective_of(problem, found)
                 taken += 1
             if beside.answer is not None:  # HiGHS has ended: proven within the gap
